@@ -1,0 +1,105 @@
+"""Thin DRF views: read the body, call one service, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from intelliauth_sms.api import inputs, representations
+from intelliauth_sms.api.errors import exception_handler
+from intelliauth_sms.api.parsers import BoundedJSONParser
+from intelliauth_sms.api.throttle import guard_request_rate
+from intelliauth_sms.services import enrolment, factors
+
+
+class SmsApiView(APIView):
+    """Base view: bounded JSON bodies, the flood guard, and the contract's error body."""
+
+    parser_classes = [BoundedJSONParser]
+
+    def get_exception_handler(self) -> Any:
+        return exception_handler
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        guard_request_rate(request)
+        super().initial(request, *args, **kwargs)
+
+
+class SignedInView(SmsApiView):
+    permission_classes = [IsAuthenticated]
+
+
+class EnrolmentCreateView(SignedInView):
+    """POST ``enrolments/``: start adding a phone; an SMS with a code is on its way."""
+
+    def post(self, request: Request) -> Response:
+        body = inputs.json_object(request)
+        pending, issued = enrolment.start_enrolment(
+            request.user,
+            body.get("phone_number"),
+            purpose=inputs.factor_purpose(body),
+            request=request._request,
+        )
+        return Response(
+            representations.pending_enrolment(pending, issued.expires_at),
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class EnrolmentResendView(SignedInView):
+    """POST ``enrolments/{id}/resend/``: a new code; the previous one stops working."""
+
+    def post(self, request: Request, enrolment_id: str) -> Response:
+        inputs.json_object(request)
+        pending, issued = enrolment.resend_enrolment_code(
+            request.user, enrolment_id, request=request._request
+        )
+        return Response(
+            representations.pending_enrolment(pending, issued.expires_at),
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class EnrolmentCompleteView(SignedInView):
+    """POST ``enrolments/{id}/complete/``: the code typed back; the factor is enrolled."""
+
+    def post(self, request: Request, enrolment_id: str) -> Response:
+        body = inputs.json_object(request)
+        factor = enrolment.complete_enrolment(
+            request.user, enrolment_id, body.get("code"), request=request._request
+        )
+        return Response(
+            {"kind": "enrolled", "factor": representations.enrolled_factor(factor)},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class FactorListView(SignedInView):
+    """GET ``factors/``: the caller's own factors, masked."""
+
+    def get(self, request: Request) -> Response:
+        return Response(
+            [representations.listed_factor(f) for f in factors.factors_of(request.user)]
+        )
+
+
+class FactorDetailView(SignedInView):
+    """DELETE ``factors/{id}/``: remove one of the caller's factors."""
+
+    def delete(self, request: Request, factor_id: str) -> Response:
+        factors.remove_factor(request.user, factor_id, request=request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FactorRevealView(SignedInView):
+    """POST ``factors/{id}/reveal/``: the full number, recorded in the audit trail."""
+
+    def post(self, request: Request, factor_id: str) -> Response:
+        inputs.json_object(request)
+        number = factors.reveal_factor(request.user, factor_id, request=request._request)
+        return Response({"phone_number": number})

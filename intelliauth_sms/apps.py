@@ -1,0 +1,24 @@
+"""App configuration: connects receivers and registers system checks."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate, post_save
+from django.utils.translation import gettext_lazy as _
+
+
+class IntelliAuthSmsConfig(AppConfig):
+    name = "intelliauth_sms"
+    verbose_name = _("SMS MFA")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from intelliauth_sms import checks, handlers  # noqa: F401 - registers the checks
+        from intelliauth_sms.models import Tenant
+
+        post_save.connect(
+            handlers.create_tenant_policy, sender=Tenant, dispatch_uid="iasms_tenant_policy"
+        )
+        post_migrate.connect(
+            handlers.ensure_default_tenant, sender=self, dispatch_uid="iasms_default_tenant"
+        )

@@ -1,0 +1,113 @@
+"""System checks: ``intelliauth_sms.E001`` … and ``W001`` …, each with a message and a hint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.utils.module_loading import import_string
+
+from intelliauth_sms.conf import app_settings
+
+# Caches that live inside one process: a limit kept there is per-process, not per-site.
+PROCESS_LOCAL_CACHES = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
+DEVELOPMENT_BACKENDS = (
+    "intelliauth_sms.backends.console.SmsBackend",
+    "intelliauth_sms.backends.locmem.SmsBackend",
+    "intelliauth_sms.backends.filebased.SmsBackend",
+)
+
+
+@register(Tags.security)
+def check_encryption_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """E001: FIELD_ENCRYPTION_KEY must be one or more valid Fernet keys."""
+    from cryptography.fernet import Fernet
+
+    keys = getattr(settings, "FIELD_ENCRYPTION_KEY", None)
+    hint = (
+        "Set FIELD_ENCRYPTION_KEY to the output of "
+        "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`"
+        ", kept outside the database."
+    )
+    if not keys:
+        return [Error("FIELD_ENCRYPTION_KEY is not set.", hint=hint, id="intelliauth_sms.E001")]
+    for key in keys if isinstance(keys, list | tuple) else [keys]:
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            return [
+                Error(
+                    "FIELD_ENCRYPTION_KEY is not a valid Fernet key.",
+                    hint=hint,
+                    id="intelliauth_sms.E001",
+                )
+            ]
+    return []
+
+
+@register()
+def check_sms_backend(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """E002: the SMS backend path must import; W001: a development backend in production."""
+    path = app_settings.SMS_BACKEND
+    try:
+        import_string(path)
+    except ImportError:
+        return [
+            Error(
+                f"INTELLIAUTH_SMS['SMS_BACKEND'] = {path!r} cannot be imported.",
+                hint="Use a dotted path such as 'intelliauth_sms.backends.console.SmsBackend'.",
+                id="intelliauth_sms.E002",
+            )
+        ]
+    if not settings.DEBUG and path in DEVELOPMENT_BACKENDS:
+        return [
+            Warning(
+                f"INTELLIAUTH_SMS['SMS_BACKEND'] is the development backend {path!r} "
+                "while DEBUG is off: no SMS reaches users.",
+                hint="Configure a provider backend for production.",
+                id="intelliauth_sms.W001",
+            )
+        ]
+    return []
+
+
+@register(Tags.caches)
+def check_shared_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """E003: the request flood guard needs a cache shared by every web process."""
+    if settings.DEBUG or app_settings.REQUEST_RATE is None:
+        return []
+    alias = getattr(settings, "RATELIMIT_USE_CACHE", "default")
+    backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
+    if backend in PROCESS_LOCAL_CACHES:
+        return [
+            Error(
+                f"The cache {alias!r} ({backend}) is not shared between processes, so the "
+                "per-IP request guard would count each process separately.",
+                hint="Use Redis or Memcached for that cache (RATELIMIT_USE_CACHE picks the alias),"
+                " or set INTELLIAUTH_SMS['REQUEST_RATE'] = None.",
+                id="intelliauth_sms.E003",
+            )
+        ]
+    return []
+
+
+@register()
+def check_tenant_resolver(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """E004: the tenant resolver path must import."""
+    for key in ("TENANT_RESOLVER", "CLIENT_IP_RESOLVER"):
+        path = getattr(app_settings, key)
+        try:
+            import_string(path)
+        except ImportError:
+            return [
+                Error(
+                    f"INTELLIAUTH_SMS[{key!r}] = {path!r} cannot be imported.",
+                    hint="Give the dotted path of a callable.",
+                    id="intelliauth_sms.E004",
+                )
+            ]
+    return []

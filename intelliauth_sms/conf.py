@@ -1,0 +1,102 @@
+"""App settings: one typed object over ``settings.INTELLIAUTH_SMS``, read on every access.
+
+Nothing is cached or written back into ``django.conf.settings``, so ``override_settings``
+and pytest-django's ``settings`` fixture take effect immediately.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    # Dotted path to the SMS backend class (see intelliauth_sms.backends).
+    "SMS_BACKEND": "intelliauth_sms.backends.console.SmsBackend",
+    # Directory for the filebased backend.
+    "SMS_FILE_PATH": None,
+    # Callable ``user -> Tenant``.
+    "TENANT_RESOLVER": "intelliauth_sms.tenancy.resolve_tenant_by_membership",
+    # Callable ``request -> str | None`` giving the client IP used for the per-IP limit.
+    "CLIENT_IP_RESOLVER": "intelliauth_sms.client_ip.remote_addr",
+    # Cache alias used by the request flood guard (django-ratelimit).
+    "CACHE_ALIAS": "default",
+    # Coarse per-IP request rate for every API endpoint, in django-ratelimit syntax;
+    # ``None`` turns the guard off. It is a flood guard, not the contract's send limit.
+    "REQUEST_RATE": "120/m",
+    # Largest request body the API parses; larger bodies are ``invalid_request``.
+    "MAX_BODY_BYTES": 16 * 1024,
+    # Secret for keyed hashes of phone numbers and codes; ``None`` uses SECRET_KEY.
+    "HASH_KEY": None,
+    # Life of an authentication flow (seconds).
+    "FLOW_TTL_SECONDS": 600,
+    # Email the user when an SMS factor is added or removed (independent channel).
+    "NOTIFY_BY_EMAIL": True,
+    # Text of the SMS; ``{code}`` and ``{minutes}`` are filled in.
+    "MESSAGE_TEMPLATE": "Your verification code is {code}. It expires in {minutes} minutes.",
+    # Celery queue for the app's tasks; ``None`` uses the site's default queue.
+    "CELERY_QUEUE": None,
+}
+
+
+class AppSettings:
+    """Typed view of ``settings.INTELLIAUTH_SMS`` with the app's defaults."""
+
+    def _get(self, name: str) -> Any:
+        user_settings = getattr(settings, "INTELLIAUTH_SMS", None) or {}
+        return user_settings.get(name, DEFAULTS[name])
+
+    @property
+    def SMS_BACKEND(self) -> str:  # noqa: N802 - mirrors the settings key
+        return str(self._get("SMS_BACKEND"))
+
+    @property
+    def SMS_FILE_PATH(self) -> str | None:  # noqa: N802
+        value = self._get("SMS_FILE_PATH")
+        return None if value is None else str(value)
+
+    @property
+    def TENANT_RESOLVER(self) -> str:  # noqa: N802
+        return str(self._get("TENANT_RESOLVER"))
+
+    @property
+    def CLIENT_IP_RESOLVER(self) -> str:  # noqa: N802
+        return str(self._get("CLIENT_IP_RESOLVER"))
+
+    @property
+    def CACHE_ALIAS(self) -> str:  # noqa: N802
+        return str(self._get("CACHE_ALIAS"))
+
+    @property
+    def REQUEST_RATE(self) -> str | None:  # noqa: N802
+        value = self._get("REQUEST_RATE")
+        return None if value is None else str(value)
+
+    @property
+    def MAX_BODY_BYTES(self) -> int:  # noqa: N802
+        return int(self._get("MAX_BODY_BYTES"))
+
+    @property
+    def HASH_KEY(self) -> str:  # noqa: N802
+        value = self._get("HASH_KEY")
+        return str(value) if value else str(settings.SECRET_KEY)
+
+    @property
+    def FLOW_TTL_SECONDS(self) -> int:  # noqa: N802
+        return int(self._get("FLOW_TTL_SECONDS"))
+
+    @property
+    def NOTIFY_BY_EMAIL(self) -> bool:  # noqa: N802
+        return bool(self._get("NOTIFY_BY_EMAIL"))
+
+    @property
+    def MESSAGE_TEMPLATE(self) -> str:  # noqa: N802
+        return str(self._get("MESSAGE_TEMPLATE"))
+
+    @property
+    def CELERY_QUEUE(self) -> str | None:  # noqa: N802
+        value = self._get("CELERY_QUEUE")
+        return None if value is None else str(value)
+
+
+app_settings = AppSettings()

@@ -1,0 +1,59 @@
+"""Keyed hashes and the encryption used for codes in flight.
+
+Phone numbers and codes are never stored in plaintext: lookups use an HMAC keyed with
+``HASH_KEY`` (default ``SECRET_KEY``), and the code that a Celery task must put in the SMS
+travels encrypted with the site's ``FIELD_ENCRYPTION_KEY`` (the same keys
+django-encrypted-model-fields uses for the phone number columns).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from intelliauth_sms.conf import app_settings
+
+
+def keyed_hash(purpose: str, value: str) -> str:
+    """HMAC-SHA256 of ``value``, domain-separated by ``purpose``, as hex."""
+    key = hashlib.sha256(f"intelliauth_sms:{purpose}:{app_settings.HASH_KEY}".encode()).digest()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def phone_hash(e164: str) -> str:
+    """The lookup hash of a normalised E.164 number."""
+    return keyed_hash("phone", e164)
+
+
+def code_hash(code_id: str, code: str) -> str:
+    """The stored hash of a code, salted with the id of the code record it belongs to."""
+    return keyed_hash("code", f"{code_id}:{code}")
+
+
+def hashes_match(stored: str, candidate: str) -> bool:
+    """Constant-time comparison of two hex digests."""
+    return hmac.compare_digest(stored.encode(), candidate.encode())
+
+
+def _fernet():  # type: ignore[no-untyped-def]
+    from cryptography.fernet import Fernet, MultiFernet
+
+    keys = getattr(settings, "FIELD_ENCRYPTION_KEY", None)
+    if not keys:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be set (intelliauth_sms.E001).")
+    if isinstance(keys, str | bytes):
+        keys = [keys]
+    return MultiFernet([Fernet(key) for key in keys])
+
+
+def encrypt_secret(plaintext: str) -> str:
+    """Encrypt a short secret (a code) for a task payload."""
+    return _fernet().encrypt(plaintext.encode()).decode("ascii")
+
+
+def decrypt_secret(token: str) -> str:
+    """Decrypt what ``encrypt_secret`` produced."""
+    return _fernet().decrypt(token.encode("ascii")).decode()

@@ -1,0 +1,35 @@
+"""The app's models, one module per concern."""
+
+from intelliauth_sms.models.audit import AuditEvent, EventType, Outcome
+from intelliauth_sms.models.code import CodePurpose, CodeState, SmsCode
+from intelliauth_sms.models.factor import FactorPurpose, PendingEnrolment, SmsFactor
+from intelliauth_sms.models.message import MessageStatus, SmsMessage
+from intelliauth_sms.models.tenant import (
+    DEFAULT_TENANT_SLUG,
+    CountryRule,
+    Tenant,
+    TenantMembership,
+    TenantPolicy,
+)
+from intelliauth_sms.models.user_state import SendLock, SmsUserState
+
+__all__ = [
+    "DEFAULT_TENANT_SLUG",
+    "AuditEvent",
+    "CodePurpose",
+    "CodeState",
+    "CountryRule",
+    "EventType",
+    "FactorPurpose",
+    "MessageStatus",
+    "Outcome",
+    "PendingEnrolment",
+    "SendLock",
+    "SmsCode",
+    "SmsFactor",
+    "SmsMessage",
+    "SmsUserState",
+    "Tenant",
+    "TenantMembership",
+    "TenantPolicy",
+]

@@ -1,0 +1,66 @@
+"""The record of each outbound SMS: what it cost and what became of it, never its body."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from intelliauth_sms.models.code import CodePurpose, SmsCode
+from intelliauth_sms.models.phone_fields import EncryptedPhone
+from intelliauth_sms.models.tenant import Tenant
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Not sent: code no longer valid")
+
+
+class SmsMessage(EncryptedPhone):
+    """An SMS the gate let through; its rows are what the rolling send limits count.
+
+    The destination stays encrypted until the task has sent it, then it is cleared.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    code = models.OneToOneField(SmsCode, on_delete=models.CASCADE, related_name="message")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sms_messages"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sms_messages")
+    purpose = models.CharField(_("purpose"), max_length=16, choices=CodePurpose.choices)
+    subject_id = models.UUIDField(_("subject id"))
+    client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
+    unit_cost = models.DecimalField(
+        _("unit cost"), max_digits=10, decimal_places=4, default=Decimal("0")
+    )
+    high_cost = models.BooleanField(_("high-cost destination"), default=False)
+    status = models.CharField(
+        _("status"), max_length=8, choices=MessageStatus.choices, default=MessageStatus.QUEUED
+    )
+    provider_message_id = models.CharField(_("provider message id"), max_length=128, blank=True)
+    error = models.CharField(_("error"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SMS message")
+        verbose_name_plural = _("SMS messages")
+        # One index per rolling-window query of the send-policy gate.
+        indexes = [
+            models.Index(fields=["user", "purpose", "created_at"], name="iasms_msg_user_window"),
+            models.Index(fields=["subject_id", "created_at"], name="iasms_msg_subject_window"),
+            models.Index(fields=["client_ip", "created_at"], name="iasms_msg_ip_window"),
+            models.Index(
+                fields=["tenant", "high_cost", "created_at"], name="iasms_msg_cost_window"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"SMS to {self.phone_number_masked} ({self.status})"

@@ -1,0 +1,66 @@
+"""Phone numbers: strict E.164 parsing, the number types codes may go to, and masking."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
+from intelliauth_sms.exceptions import InvalidPhoneNumber
+
+# "+", a country code that does not start with 0, at most 15 digits in all (ITU-T E.164).
+_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+
+# Types an SMS code may be sent to. Premium-rate, shared-cost, toll-free, VoIP, pagers,
+# UAN and voicemail numbers are refused (SECURITY.md 8). ``FIXED_LINE_OR_MOBILE`` covers
+# the North American plan, where libphonenumber cannot tell the two apart.
+SMS_CAPABLE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    """A validated destination: the E.164 string and its ISO 3166-1 region."""
+
+    e164: str
+    country: str
+
+    @property
+    def last4(self) -> str:
+        return self.e164[-4:]
+
+    @property
+    def masked(self) -> str:
+        return mask_last4(self.last4)
+
+
+def mask_last4(last4: str) -> str:
+    """The displayed form of a number: bullets and its last 4 digits, nothing else."""
+    return f"•••• {last4}"
+
+
+def parse_e164(raw: object) -> PhoneNumber:
+    """Validate ``raw`` as an SMS-capable E.164 number or raise ``InvalidPhoneNumber``.
+
+    Only the exact E.164 form is accepted: no spaces, dashes, brackets or missing ``+``
+    (``re.fullmatch`` with ``[0-9]`` so non-ASCII digits fail too).
+    """
+    if not isinstance(raw, str) or not _E164.fullmatch(raw):
+        raise InvalidPhoneNumber()
+    try:
+        parsed = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhoneNumber() from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidPhoneNumber()
+    if phonenumbers.number_type(parsed) not in SMS_CAPABLE_TYPES:
+        raise InvalidPhoneNumber()
+    # Re-format so the stored form is canonical even if libphonenumber normalised it.
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if e164 != raw:
+        raise InvalidPhoneNumber()
+    region = phonenumbers.region_code_for_number(parsed)
+    if not region:
+        raise InvalidPhoneNumber()
+    return PhoneNumber(e164=e164, country=region)

@@ -1,0 +1,1 @@
+"""The only code that changes state. Views, admin actions and tasks call these functions."""

@@ -1,0 +1,95 @@
+"""Recording audit events, and the matching log line, with at most the last 4 digits."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.utils import timezone
+
+from intelliauth_sms.exceptions import SmsError
+from intelliauth_sms.models import AuditEvent, CodePurpose, EventType, Outcome
+from intelliauth_sms.services.context import Caller
+
+logger = logging.getLogger("intelliauth_sms.audit")
+
+
+def record(
+    event_type: EventType,
+    caller: Caller | None = None,
+    *,
+    outcome: Outcome = Outcome.SUCCESS,
+    failure_code: str = "",
+    purpose: str = "",
+    phone_last4: str = "",
+    subject_id: uuid.UUID | None = None,
+    actor: Any = None,
+    detail: dict[str, Any] | None = None,
+    user: Any = None,
+    tenant: Any = None,
+    ip: str | None = None,
+) -> AuditEvent:
+    """Append one event. ``caller`` fills user, tenant and IP unless given explicitly."""
+    if caller is not None:
+        user = user if user is not None else caller.user
+        tenant = tenant if tenant is not None else caller.tenant
+        ip = ip if ip is not None else caller.ip
+    if len(phone_last4) > 4:
+        raise ValueError("Audit events hold at most the last 4 digits of a number.")
+    event = AuditEvent.objects.create(
+        created_at=timezone.now(),
+        event_type=event_type,
+        outcome=outcome,
+        failure_code=failure_code,
+        purpose=purpose,
+        is_recovery=purpose == CodePurpose.RECOVERY or event_type.startswith("recovery"),
+        user=user,
+        actor=actor,
+        tenant=tenant,
+        ip_address=ip,
+        phone_last4=phone_last4,
+        subject_id=subject_id,
+        detail=detail or {},
+    )
+    logger.info(
+        "%s outcome=%s failure_code=%s purpose=%s user=%s tenant=%s last4=%s",
+        event_type.value,
+        outcome.value,
+        failure_code or "-",
+        purpose or "-",
+        getattr(user, "pk", None),
+        getattr(tenant, "slug", None),
+        phone_last4 or "-",
+    )
+    return event
+
+
+@contextmanager
+def refusals_recorded(
+    event_type: EventType,
+    caller: Caller,
+    *,
+    purpose: str = "",
+    phone_last4: str = "",
+    subject_id: uuid.UUID | None = None,
+) -> Iterator[None]:
+    """Record an ``SmsError`` raised inside the block as a failed event, then re-raise it.
+
+    Use it *outside* the block's ``transaction.atomic()`` so the event survives the rollback.
+    """
+    try:
+        yield
+    except SmsError as error:
+        record(
+            event_type,
+            caller,
+            outcome=Outcome.FAILURE,
+            failure_code=error.code,
+            purpose=purpose,
+            phone_last4=phone_last4,
+            subject_id=subject_id,
+        )
+        raise

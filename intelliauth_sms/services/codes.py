@@ -1,0 +1,264 @@
+"""The code core: issuing codes through the gate, and checking typed codes.
+
+Used by every flow (enrolment, sign-in step, recovery). A code belongs to one subject (the
+enrolment, flow or recovery id); only the subject's latest code works, once, until it
+expires. Wrong codes count per user across all subjects (``SmsUserState``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from intelliauth_sms import signals
+from intelliauth_sms.crypto import code_hash, encrypt_secret, hashes_match
+from intelliauth_sms.exceptions import CodeExpired, InvalidCode, InvalidCodeFormat, Locked, SmsError
+from intelliauth_sms.models import (
+    CodeState,
+    EventType,
+    Outcome,
+    SmsCode,
+    SmsMessage,
+    SmsUserState,
+    TenantPolicy,
+)
+from intelliauth_sms.phone import PhoneNumber
+from intelliauth_sms.services import audit
+from intelliauth_sms.services.context import Caller
+from intelliauth_sms.services.locks import lock_user_state
+from intelliauth_sms.services.policy import authorise_send, current_policy, ensure_not_locked
+
+CODE_DIGITS = 6
+_CODE = re.compile(r"[0-9]{6}")
+_IGNORED = str.maketrans("", "", " -")
+# Longer input cannot be a code with separators; refuse before doing any work on it.
+_MAX_INPUT_LENGTH = 64
+
+
+def generate_code() -> str:
+    """Six decimal digits from the operating system's CSPRNG."""
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def normalise_code(raw: object) -> str:
+    """Strip the spaces and hyphens a user typed; anything else but 6 ASCII digits is refused.
+
+    Raises ``InvalidCodeFormat`` (which never counts as an attempt).
+    """
+    if not isinstance(raw, str) or len(raw) > _MAX_INPUT_LENGTH:
+        raise InvalidCodeFormat()
+    candidate = raw.translate(_IGNORED)
+    if not _CODE.fullmatch(candidate):
+        raise InvalidCodeFormat()
+    return candidate
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    """A code that passed the gate and is queued for delivery."""
+
+    code: SmsCode
+    message: SmsMessage
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.code.expires_at
+
+
+def issue_code(
+    caller: Caller, *, purpose: str, subject_id: uuid.UUID, destination: PhoneNumber
+) -> IssuedCode:
+    """Send a new code for ``subject_id`` to ``destination``, if the gate allows it.
+
+    Must be called inside ``transaction.atomic()``; the caller records the refusal
+    (``audit.refusals_recorded``) outside it. Replaces the subject's previous codes, records
+    the send, and enqueues delivery once the transaction commits, with the code encrypted
+    in the task payload.
+    """
+    from intelliauth_sms.tasks import enqueue_delivery
+
+    now = timezone.now()
+    state = lock_user_state(caller.user)
+    pricing = authorise_send(
+        caller, state, purpose=purpose, subject_id=subject_id, country=destination.country, now=now
+    )
+    policy = current_policy(caller)
+    SmsCode.objects.filter(subject_id=subject_id, state=CodeState.ACTIVE).update(
+        state=CodeState.REPLACED
+    )
+    plaintext = generate_code()
+    code = SmsCode(
+        user=caller.user,
+        tenant=caller.tenant,
+        purpose=purpose,
+        subject_id=subject_id,
+        created_at=now,
+        expires_at=now + timedelta(seconds=policy.code_ttl_seconds),
+    )
+    code.code_hash = code_hash(str(code.id), plaintext)
+    code.save()
+    message = SmsMessage(
+        code=code,
+        user=caller.user,
+        tenant=caller.tenant,
+        purpose=purpose,
+        subject_id=subject_id,
+        client_ip=caller.ip,
+        unit_cost=pricing.unit_cost,
+        high_cost=pricing.high_cost,
+        created_at=now,
+    )
+    message.set_phone(destination)
+    message.save()
+    audit.record(
+        EventType.SMS_SENT,
+        caller,
+        purpose=purpose,
+        phone_last4=destination.last4,
+        subject_id=subject_id,
+        detail={"country": destination.country},
+    )
+    sealed = encrypt_secret(plaintext)
+    message_id = str(message.id)
+    transaction.on_commit(lambda: enqueue_delivery(message_id, sealed))
+    return IssuedCode(code=code, message=message)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of a check: the matched code, or the error to raise after commit."""
+
+    code: SmsCode | None = None
+    error: SmsError | None = None
+
+    def raise_if_refused(self) -> SmsCode:
+        """Return the verified code or raise the refusal (call after the transaction)."""
+        if self.error is not None:
+            raise self.error
+        assert self.code is not None
+        return self.code
+
+
+def _latest_code(subject_id: uuid.UUID) -> SmsCode | None:
+    return SmsCode.objects.filter(subject_id=subject_id).order_by("-created_at").first()
+
+
+def _matches(code: SmsCode, typed: str) -> bool:
+    return hashes_match(code.code_hash, code_hash(str(code.id), typed))
+
+
+def _matches_an_older_code(subject_id: uuid.UUID, typed: str, latest: SmsCode) -> bool:
+    older = SmsCode.objects.filter(subject_id=subject_id).exclude(pk=latest.pk)
+    return any(_matches(code, typed) for code in older.order_by("-created_at")[:20])
+
+
+def _register_wrong_code(
+    caller: Caller, state: SmsUserState, policy: TenantPolicy, now: datetime
+) -> SmsError:
+    """Count a wrong code; lock or disable the user when a limit is reached."""
+    state.failed_attempts += 1
+    state.consecutive_failures += 1
+    if state.consecutive_failures >= policy.disable_after_failures:
+        state.disabled_at = now
+        state.locked_until = None
+        error: SmsError = Locked.for_wait(None)
+        event = EventType.SMS_DISABLED
+    elif state.failed_attempts >= policy.max_failed_attempts:
+        state.failed_attempts = 0
+        state.locked_until = now + timedelta(minutes=policy.lockout_minutes)
+        error = Locked.for_wait(policy.lockout_minutes * 60)
+        event = EventType.LOCKOUT_STARTED
+    else:
+        state.save(update_fields=["failed_attempts", "consecutive_failures"])
+        remaining = min(
+            policy.max_failed_attempts - state.failed_attempts,
+            policy.disable_after_failures - state.consecutive_failures,
+        )
+        return InvalidCode(attempts_remaining=remaining, ttl_seconds=policy.code_ttl_seconds)
+    state.save()
+    burn_active_codes(caller.user)
+    audit.record(event, caller, outcome=Outcome.FAILURE, failure_code="locked")
+    locked_until, disabled = state.locked_until, state.disabled_at is not None
+    transaction.on_commit(
+        lambda: signals.lockout_started.send(
+            sender=issue_code.__module__,
+            user=caller.user,
+            tenant=caller.tenant,
+            locked_until=locked_until,
+            disabled=disabled,
+        )
+    )
+    return error
+
+
+def burn_active_codes(user: object) -> int:
+    """Invalidate every active code of ``user`` (a lockout burns the current code)."""
+    return SmsCode.objects.filter(user=user, state=CodeState.ACTIVE).update(
+        state=CodeState.BURNED
+    )
+
+
+def check_code(
+    caller: Caller, *, purpose: str, subject_id: uuid.UUID, typed: str, phone_last4: str = ""
+) -> Verdict:
+    """Judge a normalised code for ``subject_id``; every check is audited.
+
+    Must run inside ``transaction.atomic()`` so the attempt count and the code's use commit
+    with whatever the caller does on success; raise ``Verdict.error`` after the commit.
+    """
+    now = timezone.now()
+    state = lock_user_state(caller.user)
+    policy = current_policy(caller)
+    verdict = _judge(caller, state, policy, subject_id, typed, now)
+    audit.record(
+        EventType.CODE_CHECKED,
+        caller,
+        outcome=Outcome.SUCCESS if verdict.error is None else Outcome.FAILURE,
+        failure_code=verdict.error.code if verdict.error else "",
+        purpose=purpose,
+        phone_last4=phone_last4,
+        subject_id=subject_id,
+    )
+    return verdict
+
+
+def _judge(
+    caller: Caller,
+    state: SmsUserState,
+    policy: TenantPolicy,
+    subject_id: uuid.UUID,
+    typed: str,
+    now: datetime,
+) -> Verdict:
+    try:
+        ensure_not_locked(state, now)
+    except Locked as locked:
+        return Verdict(error=locked)
+    expired = CodeExpired(ttl_seconds=policy.code_ttl_seconds)
+    latest = _latest_code(subject_id)
+    if latest is None or latest.state != CodeState.ACTIVE or latest.expires_at <= now:
+        # Nothing valid to guess against: not a counted attempt.
+        return Verdict(error=expired)
+    if _matches(latest, typed):
+        latest.state = CodeState.USED
+        latest.used_at = now
+        latest.save(update_fields=["state", "used_at"])
+        if state.failed_attempts or state.consecutive_failures:
+            state.failed_attempts = state.consecutive_failures = 0
+            state.save(update_fields=["failed_attempts", "consecutive_failures"])
+        return Verdict(code=latest)
+    if _matches_an_older_code(subject_id, typed, latest):
+        return Verdict(error=expired)
+    return Verdict(error=_register_wrong_code(caller, state, policy, now))
+
+
+def remaining_seconds(moment: datetime) -> int:
+    """Whole seconds from now until ``moment`` (at least 0)."""
+    return max(0, math.ceil((moment - timezone.now()).total_seconds()))

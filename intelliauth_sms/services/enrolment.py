@@ -1,0 +1,162 @@
+"""Adding a phone as an SMS factor: start, resend, complete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from intelliauth_sms import signals
+from intelliauth_sms.crypto import phone_hash
+from intelliauth_sms.exceptions import AlreadyEnrolled, CodeExpired, InvalidRequest
+from intelliauth_sms.models import (
+    CodePurpose,
+    EventType,
+    FactorPurpose,
+    PendingEnrolment,
+    SmsFactor,
+)
+from intelliauth_sms.phone import parse_e164
+from intelliauth_sms.services import audit, codes, notifications
+from intelliauth_sms.services.context import Caller
+from intelliauth_sms.services.lookup import get_owned
+from intelliauth_sms.services.policy import current_policy
+
+
+def start_enrolment(
+    user: Any, phone_number: object, *, purpose: str = FactorPurpose.MFA,
+    request: HttpRequest | None = None,
+) -> tuple[PendingEnrolment, codes.IssuedCode]:
+    """Validate the number, create a pending enrolment and send its first code.
+
+    Raises ``InvalidPhoneNumber``, ``AlreadyEnrolled`` or a gate refusal; every refusal is
+    audited and leaves no enrolment behind.
+    """
+    caller = Caller.for_user(user, request)
+    with audit.refusals_recorded(EventType.ENROLMENT_REFUSED, caller, purpose=CodePurpose.ENROLMENT):
+        if purpose not in FactorPurpose.values:
+            raise InvalidRequest()
+        phone = parse_e164(phone_number)
+    with audit.refusals_recorded(
+        EventType.SMS_REFUSED, caller, purpose=CodePurpose.ENROLMENT, phone_last4=phone.last4
+    ):
+        if SmsFactor.objects.filter(user=user, phone_hash=phone_hash(phone.e164)).exists():
+            raise AlreadyEnrolled()
+        with transaction.atomic():
+            enrolment = PendingEnrolment(user=user, tenant=caller.tenant, purpose=purpose)
+            enrolment.set_phone(phone)
+            enrolment.save()
+            issued = codes.issue_code(
+                caller, purpose=CodePurpose.ENROLMENT, subject_id=enrolment.id, destination=phone
+            )
+    return enrolment, issued
+
+
+def _pending(user: Any, enrolment_id: object) -> PendingEnrolment:
+    """The caller's own enrolment that has not been completed, locked; else ``not_found``."""
+    return get_owned(
+        PendingEnrolment.objects.select_for_update().filter(user=user, completed_at__isnull=True),
+        enrolment_id,
+    )
+
+
+def resend_enrolment_code(
+    user: Any, enrolment_id: object, *, request: HttpRequest | None = None
+) -> tuple[PendingEnrolment, codes.IssuedCode]:
+    """Send a new code for a pending enrolment; the previous code stops working."""
+    caller = Caller.for_user(user, request)
+    # Look the enrolment up outside the audited block: a foreign id is not a send refusal.
+    enrolment = get_owned(
+        PendingEnrolment.objects.filter(user=user, completed_at__isnull=True), enrolment_id
+    )
+    with audit.refusals_recorded(
+        EventType.SMS_REFUSED,
+        caller,
+        purpose=CodePurpose.ENROLMENT,
+        phone_last4=enrolment.phone_last4,
+        subject_id=enrolment.id,
+    ), transaction.atomic():
+        enrolment = _pending(user, enrolment.id)
+        issued = codes.issue_code(
+            caller,
+            purpose=CodePurpose.ENROLMENT,
+            subject_id=enrolment.id,
+            destination=enrolment.phone,
+        )
+    return enrolment, issued
+
+
+def complete_enrolment(
+    user: Any, enrolment_id: object, code: object, *, request: HttpRequest | None = None
+) -> SmsFactor:
+    """Check the code; on success the phone becomes an ``SmsFactor`` (signal + email)."""
+    caller = Caller.for_user(user, request)
+    enrolment = get_owned(PendingEnrolment.objects.filter(user=user), enrolment_id)
+    with audit.refusals_recorded(
+        EventType.CODE_CHECKED,
+        caller,
+        purpose=CodePurpose.ENROLMENT,
+        phone_last4=enrolment.phone_last4,
+        subject_id=enrolment.id,
+    ):
+        typed = codes.normalise_code(code)
+    with transaction.atomic():
+        enrolment = get_owned(
+            PendingEnrolment.objects.select_for_update().filter(user=user), enrolment.id
+        )
+        if enrolment.completed_at is not None:
+            verdict = codes.Verdict(
+                error=CodeExpired(ttl_seconds=current_policy(caller).code_ttl_seconds)
+            )
+        else:
+            verdict = codes.check_code(
+                caller,
+                purpose=CodePurpose.ENROLMENT,
+                subject_id=enrolment.id,
+                typed=typed,
+                phone_last4=enrolment.phone_last4,
+            )
+        factor = _enrol(caller, enrolment) if verdict.error is None else None
+    verdict.raise_if_refused()
+    assert factor is not None
+    return factor
+
+
+def _enrol(caller: Caller, enrolment: PendingEnrolment) -> SmsFactor:
+    now = timezone.now()
+    factor = SmsFactor(user=caller.user, tenant=enrolment.tenant, purpose=enrolment.purpose)
+    factor.set_phone(enrolment.phone)
+    try:
+        with transaction.atomic():
+            factor.save()
+    except IntegrityError as exc:
+        # The same number was enrolled through another enrolment meanwhile.
+        raise AlreadyEnrolled() from exc
+    enrolment.completed_at = now
+    enrolment.factor = factor
+    enrolment.phone_number = ""  # the factor holds the number now
+    enrolment.save(update_fields=["completed_at", "factor", "phone_number"])
+    audit.record(
+        EventType.FACTOR_ENROLLED,
+        caller,
+        purpose=CodePurpose.ENROLMENT,
+        phone_last4=factor.phone_last4,
+        subject_id=factor.id,
+        detail={"factor_purpose": factor.purpose},
+    )
+    notifications.notify(
+        caller.user,
+        "factor_enrolled",
+        {"phone_number_masked": factor.phone_number_masked, "when": date_format(now, "DATETIME_FORMAT")},
+    )
+    request = caller.request
+    transaction.on_commit(
+        lambda: signals.factor_enrolled.send(
+            sender=__name__, user=caller.user, factor=factor, request=request
+        )
+    )
+    return factor
+

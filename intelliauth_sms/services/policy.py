@@ -1,0 +1,149 @@
+"""The send-policy gate: the one place that decides whether an SMS may be sent.
+
+Every send path (enrolment, sign-in step, recovery) calls ``authorise_send`` inside its
+transaction. The checks run in a fixed order: failed-code lockout, the per-user or
+per-subject rate, the per-IP rate, the country rules, the daily high-cost cap. The first
+that refuses raises its ``SmsError``.
+
+Why the database and not the cache for these limits: the contract asks for rolling
+60-minute windows that hold exactly under concurrency and survive a cache flush or restart.
+The rows the limits count (``SmsMessage``) already exist for audit and cost, so each limit
+is a small indexed count under a row lock (see ``locks``). django-ratelimit guards the API
+in front of this with a coarse per-IP request rate over the shared cache
+(``api.throttle``), where its fixed windows are fine and a lost counter costs nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import QuerySet, Sum
+
+from intelliauth_sms.exceptions import CostCapReached, CountryNotAllowed, Locked, RateLimited
+from intelliauth_sms.models import (
+    CodePurpose,
+    CountryRule,
+    SmsMessage,
+    SmsUserState,
+    TenantPolicy,
+)
+from intelliauth_sms.services.context import Caller
+from intelliauth_sms.services.locks import lock_key, lock_policy
+
+WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """What a send to a country costs the tenant."""
+
+    unit_cost: Decimal
+    high_cost: bool
+
+
+def current_policy(caller: Caller) -> TenantPolicy:
+    """The tenant's policy as it is now (policy changes apply to the next request)."""
+    policy, _created = TenantPolicy.objects.get_or_create(tenant=caller.tenant)
+    return policy
+
+
+def ensure_not_locked(state: SmsUserState, now: datetime) -> None:
+    """Raise ``Locked`` while the user's lockout (or support-only disablement) lasts."""
+    if state.disabled_at is not None:
+        raise Locked.for_wait(None)
+    if state.locked_until is not None and state.locked_until > now:
+        raise Locked.for_wait(math.ceil((state.locked_until - now).total_seconds()))
+
+
+def _enforce_rolling_limit(sends: QuerySet[SmsMessage], limit: int, now: datetime) -> None:
+    """Refuse when ``limit`` sends already fall in the last hour; name the real wait."""
+    recent = list(
+        sends.filter(created_at__gt=now - WINDOW)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:limit]
+    )
+    if len(recent) >= limit:
+        # When the oldest of the latest ``limit`` sends leaves the window, one slot frees.
+        frees_at = recent[limit - 1] + WINDOW
+        raise RateLimited.for_wait(max(1, math.ceil((frees_at - now).total_seconds())))
+
+
+def _rate_scope(caller: Caller, policy: TenantPolicy, purpose: str, subject_id: object) -> tuple[
+    QuerySet[SmsMessage], int
+]:
+    """The sends a purpose's own limit counts, and that limit."""
+    if purpose == CodePurpose.ENROLMENT:
+        # Per user, across all of the user's enrolments.
+        return (
+            SmsMessage.objects.filter(user=caller.user, purpose=CodePurpose.ENROLMENT),
+            policy.enrolment_sms_per_hour,
+        )
+    # Sign-in flows and recoveries: per flow / per recovery.
+    return SmsMessage.objects.filter(subject_id=subject_id), policy.auth_sms_per_hour
+
+
+def price_for(caller: Caller, country: str) -> tuple[Pricing, bool]:
+    """The price of a send to ``country`` and whether the tenant's rules allow it."""
+    rules = {rule.country: rule for rule in CountryRule.objects.filter(tenant=caller.tenant)}
+    rule = rules.get(country)
+    allow_list_mode = any(r.action == CountryRule.Action.ALLOW for r in rules.values())
+    if rule is not None and rule.action == CountryRule.Action.BLOCK:
+        allowed = False
+    elif allow_list_mode:
+        allowed = rule is not None and rule.action == CountryRule.Action.ALLOW
+    else:
+        allowed = True
+    pricing = Pricing(
+        unit_cost=rule.unit_cost if rule else Decimal("0"),
+        high_cost=bool(rule and rule.high_cost),
+    )
+    return pricing, allowed
+
+
+def high_cost_spend_today(caller: Caller, now: datetime) -> Decimal:
+    """The tenant's spend on high-cost destinations since 00:00 UTC."""
+    day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    total = SmsMessage.objects.filter(
+        tenant=caller.tenant, high_cost=True, created_at__gte=day_start
+    ).aggregate(total=Sum("unit_cost"))["total"]
+    return total or Decimal("0")
+
+
+def authorise_send(
+    caller: Caller,
+    state: SmsUserState,
+    *,
+    purpose: str,
+    subject_id: object,
+    country: str,
+    now: datetime,
+) -> Pricing:
+    """Run every check for one send; raise the first refusal or return the send's price.
+
+    Must run inside ``transaction.atomic()`` with ``state`` locked (``lock_user_state``),
+    and the caller must record the send (an ``SmsMessage``) in the same transaction.
+    """
+    policy = current_policy(caller)
+    ensure_not_locked(state, now)
+
+    own_sends, own_limit = _rate_scope(caller, policy, purpose, subject_id)
+    _enforce_rolling_limit(own_sends, own_limit, now)
+
+    if caller.ip:
+        lock_key(f"ip:{caller.ip}")
+        _enforce_rolling_limit(
+            SmsMessage.objects.filter(client_ip=caller.ip), policy.ip_sms_per_hour, now
+        )
+
+    pricing, allowed = price_for(caller, country)
+    if not allowed:
+        raise CountryNotAllowed()
+
+    if pricing.high_cost and policy.daily_high_cost_cap is not None:
+        cap = lock_policy(caller.tenant).daily_high_cost_cap
+        if cap is not None and high_cost_spend_today(caller, now) + pricing.unit_cost > cap:
+            raise CostCapReached()
+    return pricing

@@ -1,0 +1,35 @@
+"""Which tenant a user belongs to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.module_loading import import_string
+
+from intelliauth_sms.conf import app_settings
+from intelliauth_sms.models import DEFAULT_TENANT_SLUG, Tenant, TenantMembership
+
+
+def default_tenant() -> Tenant:
+    """The ``default`` tenant (created by ``migrate``; recreated here if it was deleted)."""
+    tenant, _created = Tenant.objects.get_or_create(
+        slug=DEFAULT_TENANT_SLUG, defaults={"name": "Default"}
+    )
+    return tenant
+
+
+def resolve_tenant_by_membership(user: Any) -> Tenant:
+    """The default resolver: the user's earliest membership, else the ``default`` tenant."""
+    membership = (
+        TenantMembership.objects.filter(user=user).select_related("tenant").order_by("id").first()
+    )
+    return membership.tenant if membership else default_tenant()
+
+
+def tenant_for(user: Any) -> Tenant:
+    """The tenant whose policy applies to ``user``, via ``INTELLIAUTH_SMS["TENANT_RESOLVER"]``."""
+    resolver = import_string(app_settings.TENANT_RESOLVER)
+    tenant = resolver(user)
+    if not isinstance(tenant, Tenant):
+        raise TypeError("TENANT_RESOLVER must return an intelliauth_sms Tenant.")
+    return tenant
