@@ -47,7 +47,14 @@ class SmsFactorAdmin(admin.ModelAdmin):
     list_display = ["phone_number_masked", "user", "tenant", "purpose", "created_at"]
     list_filter = ["purpose", "tenant"]
     fields = ["user", "tenant", "purpose", "phone_number_masked", "created_at", "last_used_at"]
-    readonly_fields = fields
+    readonly_fields = [
+        "user",
+        "tenant",
+        "purpose",
+        "phone_number_masked",
+        "created_at",
+        "last_used_at",
+    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -30,8 +30,8 @@ def check_encryption_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
     keys = getattr(settings, "FIELD_ENCRYPTION_KEY", None)
     hint = (
         "Set FIELD_ENCRYPTION_KEY to the output of "
-        "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`"
-        ", kept outside the database."
+        "`python -c 'from cryptography.fernet import Fernet; "
+        "print(Fernet.generate_key().decode())'`, kept outside the database."
     )
     if not keys:
         return [Error("FIELD_ENCRYPTION_KEY is not set.", hint=hint, id="intelliauth_sms.E001")]

@@ -7,7 +7,9 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, router
 
 
-def create_tenant_policy(sender: Any, instance: Any, created: bool, raw: bool, **kwargs: Any) -> None:
+def create_tenant_policy(
+    sender: Any, instance: Any, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
     """Every tenant gets its policy, with the contract's defaults, when it is created."""
     if created and not raw:
         from intelliauth_sms.models import TenantPolicy

@@ -20,7 +20,7 @@ def _body(code: str, message: str, **extra: Any) -> dict[str, Any]:
 def _from_drf(exc: exceptions.APIException) -> tuple[int, dict[str, Any]]:
     """Map DRF's own errors (auth, parsing, methods) onto the same body."""
     if isinstance(exc, exceptions.Throttled):
-        limited = RateLimited.for_wait(int(exc.wait or 60))
+        limited = RateLimited.for_wait(int(getattr(exc, "wait", None) or 60))
         return limited.status_code, limited.as_body()
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         return exc.status_code, _body("not_authenticated", str(exc.detail))

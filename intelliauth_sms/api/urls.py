@@ -22,7 +22,5 @@ urlpatterns = [
     ),
     path("factors/", views.FactorListView.as_view(), name="factor-list"),
     path("factors/<str:factor_id>/", views.FactorDetailView.as_view(), name="factor-detail"),
-    path(
-        "factors/<str:factor_id>/reveal/", views.FactorRevealView.as_view(), name="factor-reveal"
-    ),
+    path("factors/<str:factor_id>/reveal/", views.FactorRevealView.as_view(), name="factor-reveal"),
 ]

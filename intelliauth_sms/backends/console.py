@@ -20,8 +20,6 @@ class SmsBackend(BaseSmsBackend):
 
     def send(self, sms: OutgoingSms) -> str:
         with self._lock:
-            self.stream.write(
-                f"--- SMS to {mask_last4(sms.to[-4:])} ---\n{sms.body}\n{'-' * 30}\n"
-            )
+            self.stream.write(f"--- SMS to {mask_last4(sms.to[-4:])} ---\n{sms.body}\n{'-' * 30}\n")
             self.stream.flush()
         return ""

@@ -13,6 +13,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -142,12 +143,18 @@ class Verdict:
         """Return the verified code or raise the refusal (call after the transaction)."""
         if self.error is not None:
             raise self.error
-        assert self.code is not None
+        if self.code is None:
+            raise RuntimeError("A verdict has either a code or an error.")
         return self.code
 
 
 def _latest_code(subject_id: uuid.UUID) -> SmsCode | None:
-    return SmsCode.objects.filter(subject_id=subject_id).order_by("-created_at").first()
+    # The active code, if any, is the latest: issuing replaces every other one under the
+    # user's lock. Ordering by ``created_at`` alone picks an arbitrary code when two share a
+    # timestamp (coarse clocks, clock steps between processes).
+    codes = SmsCode.objects.filter(subject_id=subject_id)
+    active = codes.filter(state=CodeState.ACTIVE).order_by("-created_at").first()
+    return active or codes.order_by("-created_at").first()
 
 
 def _matches(code: SmsCode, typed: str) -> bool:
@@ -198,11 +205,9 @@ def _register_wrong_code(
     return error
 
 
-def burn_active_codes(user: object) -> int:
+def burn_active_codes(user: Any) -> int:
     """Invalidate every active code of ``user`` (a lockout burns the current code)."""
-    return SmsCode.objects.filter(user=user, state=CodeState.ACTIVE).update(
-        state=CodeState.BURNED
-    )
+    return SmsCode.objects.filter(user=user, state=CodeState.ACTIVE).update(state=CodeState.BURNED)
 
 
 def check_code(

@@ -27,7 +27,10 @@ from intelliauth_sms.services.policy import current_policy
 
 
 def start_enrolment(
-    user: Any, phone_number: object, *, purpose: str = FactorPurpose.MFA,
+    user: Any,
+    phone_number: object,
+    *,
+    purpose: str = FactorPurpose.MFA,
     request: HttpRequest | None = None,
 ) -> tuple[PendingEnrolment, codes.IssuedCode]:
     """Validate the number, create a pending enrolment and send its first code.
@@ -36,7 +39,9 @@ def start_enrolment(
     audited and leaves no enrolment behind.
     """
     caller = Caller.for_user(user, request)
-    with audit.refusals_recorded(EventType.ENROLMENT_REFUSED, caller, purpose=CodePurpose.ENROLMENT):
+    with audit.refusals_recorded(
+        EventType.ENROLMENT_REFUSED, caller, purpose=CodePurpose.ENROLMENT
+    ):
         if purpose not in FactorPurpose.values:
             raise InvalidRequest()
         phone = parse_e164(phone_number)
@@ -72,13 +77,16 @@ def resend_enrolment_code(
     enrolment = get_owned(
         PendingEnrolment.objects.filter(user=user, completed_at__isnull=True), enrolment_id
     )
-    with audit.refusals_recorded(
-        EventType.SMS_REFUSED,
-        caller,
-        purpose=CodePurpose.ENROLMENT,
-        phone_last4=enrolment.phone_last4,
-        subject_id=enrolment.id,
-    ), transaction.atomic():
+    with (
+        audit.refusals_recorded(
+            EventType.SMS_REFUSED,
+            caller,
+            purpose=CodePurpose.ENROLMENT,
+            phone_last4=enrolment.phone_last4,
+            subject_id=enrolment.id,
+        ),
+        transaction.atomic(),
+    ):
         enrolment = _pending(user, enrolment.id)
         issued = codes.issue_code(
             caller,
@@ -121,7 +129,8 @@ def complete_enrolment(
             )
         factor = _enrol(caller, enrolment) if verdict.error is None else None
     verdict.raise_if_refused()
-    assert factor is not None
+    if factor is None:
+        raise RuntimeError("A verified enrolment always yields a factor.")
     return factor
 
 
@@ -150,7 +159,10 @@ def _enrol(caller: Caller, enrolment: PendingEnrolment) -> SmsFactor:
     notifications.notify(
         caller.user,
         "factor_enrolled",
-        {"phone_number_masked": factor.phone_number_masked, "when": date_format(now, "DATETIME_FORMAT")},
+        {
+            "phone_number_masked": factor.phone_number_masked,
+            "when": date_format(now, "DATETIME_FORMAT"),
+        },
     )
     request = caller.request
     transaction.on_commit(
@@ -159,4 +171,3 @@ def _enrol(caller: Caller, enrolment: PendingEnrolment) -> SmsFactor:
         )
     )
     return factor
-

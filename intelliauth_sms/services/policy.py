@@ -16,6 +16,7 @@ in front of this with a coarse per-IP request rate over the shared cache
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -71,9 +72,9 @@ def _enforce_rolling_limit(sends: QuerySet[SmsMessage], limit: int, now: datetim
         raise RateLimited.for_wait(max(1, math.ceil((frees_at - now).total_seconds())))
 
 
-def _rate_scope(caller: Caller, policy: TenantPolicy, purpose: str, subject_id: object) -> tuple[
-    QuerySet[SmsMessage], int
-]:
+def _rate_scope(
+    caller: Caller, policy: TenantPolicy, purpose: str, subject_id: uuid.UUID
+) -> tuple[QuerySet[SmsMessage], int]:
     """The sends a purpose's own limit counts, and that limit."""
     if purpose == CodePurpose.ENROLMENT:
         # Per user, across all of the user's enrolments.
@@ -117,7 +118,7 @@ def authorise_send(
     state: SmsUserState,
     *,
     purpose: str,
-    subject_id: object,
+    subject_id: uuid.UUID,
     country: str,
     now: datetime,
 ) -> Pricing:
