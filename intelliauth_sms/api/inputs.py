@@ -34,3 +34,13 @@ def factor_purpose(body: dict[str, Any]) -> str:
     if not isinstance(purpose, str) or purpose not in FactorPurpose.values:
         raise InvalidRequest()
     return purpose
+
+
+def optional_id(body: dict[str, Any], name: str) -> str | None:
+    """An optional id field: absent or null means none; anything but a string is refused."""
+    value = body.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidRequest()
+    return value

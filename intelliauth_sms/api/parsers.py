@@ -25,4 +25,8 @@ class BoundedJSONParser(JSONParser):
             raise ParseError("Request body too large.")
         import io
 
-        return super().parse(io.BytesIO(raw), media_type, parser_context)
+        try:
+            return super().parse(io.BytesIO(raw), media_type, parser_context)
+        except RecursionError as exc:
+            # Deeply nested JSON ("[[[[…") fits in the limit but overflows the decoder.
+            raise ParseError("JSON nested too deeply.") from exc

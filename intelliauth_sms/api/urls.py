@@ -23,4 +23,14 @@ urlpatterns = [
     path("factors/", views.FactorListView.as_view(), name="factor-list"),
     path("factors/<str:factor_id>/", views.FactorDetailView.as_view(), name="factor-detail"),
     path("factors/<str:factor_id>/reveal/", views.FactorRevealView.as_view(), name="factor-reveal"),
+    path(
+        "flows/<str:flow_id>/sms/initiate/",
+        views.FlowInitiateView.as_view(),
+        name="flow-sms-initiate",
+    ),
+    path(
+        "flows/<str:flow_id>/sms/complete/",
+        views.FlowCompleteView.as_view(),
+        name="flow-sms-complete",
+    ),
 ]

@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from intelliauth_sms.api import inputs, representations
+from intelliauth_sms.api.csrf import enforce_csrf_for_session
 from intelliauth_sms.api.errors import exception_handler
 from intelliauth_sms.api.parsers import BoundedJSONParser
 from intelliauth_sms.api.throttle import guard_request_rate
-from intelliauth_sms.services import enrolment, factors
+from intelliauth_sms.services import enrolment, factors, flows
 
 
 class SmsApiView(APIView):
@@ -103,3 +104,41 @@ class FactorRevealView(SignedInView):
         inputs.json_object(request)
         number = factors.reveal_factor(request.user, factor_id, request=request._request)
         return Response({"phone_number": number})
+
+
+class FlowView(SmsApiView):
+    """Base of the sign-in step endpoints: the flow id is the capability, no sign-in needed."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        enforce_csrf_for_session(request._request)
+
+
+class FlowInitiateView(FlowView):
+    """POST ``flows/{flow_id}/sms/initiate/``: send the code; answers before delivery."""
+
+    def post(self, request: Request, flow_id: str) -> Response:
+        body = inputs.json_object(request)
+        flow, factor, issued = flows.initiate_sms_step(
+            flow_id, factor_id=inputs.optional_id(body, "factor_id"), request=request._request
+        )
+        return Response(
+            {
+                "status": "pending",
+                "phone_number_masked": factor.phone_number_masked,
+                "expires_at": representations.timestamp(issued.expires_at),
+            },
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class FlowCompleteView(FlowView):
+    """POST ``flows/{flow_id}/sms/complete/``: check the code; the flow is verified."""
+
+    def post(self, request: Request, flow_id: str) -> Response:
+        body = inputs.json_object(request)
+        flows.complete_sms_step(flow_id, body.get("code"), request=request._request)
+        return Response({"status": "verified"})

@@ -3,6 +3,7 @@
 from intelliauth_sms.models.audit import AuditEvent, EventType, Outcome
 from intelliauth_sms.models.code import CodePurpose, CodeState, SmsCode
 from intelliauth_sms.models.factor import FactorPurpose, PendingEnrolment, SmsFactor
+from intelliauth_sms.models.flow import AuthFlow
 from intelliauth_sms.models.message import MessageStatus, SmsMessage
 from intelliauth_sms.models.tenant import (
     DEFAULT_TENANT_SLUG,
@@ -16,6 +17,7 @@ from intelliauth_sms.models.user_state import SendLock, SmsUserState
 __all__ = [
     "DEFAULT_TENANT_SLUG",
     "AuditEvent",
+    "AuthFlow",
     "CodePurpose",
     "CodeState",
     "CountryRule",

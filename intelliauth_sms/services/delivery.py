@@ -6,6 +6,7 @@ import logging
 import math
 import uuid
 
+from cryptography.fernet import InvalidToken
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -69,7 +70,11 @@ def deliver(message_id: str, sealed_code: str) -> MessageStatus | None:
     message = _claim(uuid.UUID(message_id))
     if message is None:
         return None
-    plaintext = decrypt_secret(sealed_code)
+    try:
+        plaintext = decrypt_secret(sealed_code)
+    except (InvalidToken, ValueError):
+        # A tampered or foreign payload: fail the claimed message rather than strand it.
+        return _finish(message, MessageStatus.FAILED, error="payload does not match the code")
     if not hashes_match(message.code.code_hash, code_hash(str(message.code_id), plaintext)):
         return _finish(message, MessageStatus.FAILED, error="payload does not match the code")
     ttl = int((message.code.expires_at - message.code.created_at).total_seconds())

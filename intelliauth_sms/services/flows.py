@@ -1,0 +1,222 @@
+"""The SMS step of sign-in: start a flow, send its code, check it, log the user in."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import login
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from intelliauth_sms import signals
+from intelliauth_sms.conf import app_settings
+from intelliauth_sms.crypto import hashes_match, keyed_hash
+from intelliauth_sms.exceptions import CodeExpired, InvalidRequest, NotFound
+from intelliauth_sms.models import AuthFlow, CodePurpose, EventType, FactorPurpose, SmsFactor
+from intelliauth_sms.services import audit, codes
+from intelliauth_sms.services.context import Caller
+from intelliauth_sms.services.lookup import get_owned, parse_uuid
+from intelliauth_sms.services.policy import current_policy
+from intelliauth_sms.tenancy import tenant_for
+
+_SESSION_KEY = "intelliauth_sms.flows"
+
+
+class FlowNotUsable(Exception):
+    """``complete_login`` refused: the flow is not verified, expired, or already used."""
+
+
+def _binding_secret(request: HttpRequest, flow_id: str, *, create: bool) -> str | None:
+    """The per-flow secret kept in the session (created when ``create``)."""
+    secrets_by_flow: dict[str, str] = request.session.get(_SESSION_KEY, {})
+    if flow_id not in secrets_by_flow and create:
+        # Keep the session small: only flows still alive matter, and ten is plenty.
+        secrets_by_flow = dict(list(secrets_by_flow.items())[-9:])
+        secrets_by_flow[flow_id] = secrets.token_urlsafe(32)
+        request.session[_SESSION_KEY] = secrets_by_flow
+    return secrets_by_flow.get(flow_id)
+
+
+def start_flow(user: Any, *, request: HttpRequest | None = None) -> AuthFlow:
+    """Start the SMS step for ``user`` after their password was accepted.
+
+    With ``request`` the flow is bound to its session: requests from another session
+    cannot use it. Without it (token or headless sign-in) the flow id is the capability.
+    """
+    now = timezone.now()
+    flow = AuthFlow(
+        user=user,
+        tenant=tenant_for(user),
+        created_at=now,
+        expires_at=now + timedelta(seconds=app_settings.FLOW_TTL_SECONDS),
+    )
+    if request is not None and hasattr(request, "session"):
+        secret = _binding_secret(request, str(flow.id), create=True)
+        flow.session_binding = keyed_hash("flow-session", f"{flow.id}:{secret}")
+    flow.save()
+    return flow
+
+
+def _bound_to(flow: AuthFlow, request: HttpRequest | None) -> bool:
+    if not flow.session_binding:
+        return True
+    if request is None or not hasattr(request, "session"):
+        return False
+    secret = _binding_secret(request, str(flow.id), create=False)
+    return secret is not None and hashes_match(
+        flow.session_binding, keyed_hash("flow-session", f"{flow.id}:{secret}")
+    )
+
+
+def get_flow(
+    flow_id: object, *, request: HttpRequest | None = None, lock: bool = False
+) -> AuthFlow:
+    """A live flow this request may use; unknown, expired, foreign or malformed: ``not_found``."""
+    queryset = AuthFlow.objects.select_related("user", "tenant")
+    if lock:
+        queryset = queryset.select_for_update(of=("self",))
+    flow = get_owned(queryset.filter(expires_at__gt=timezone.now()), parse_uuid(flow_id))
+    if not _bound_to(flow, request):
+        raise NotFound()
+    return flow
+
+
+def _choose_factor(flow: AuthFlow, factor_id: object | None) -> SmsFactor:
+    factors = SmsFactor.objects.filter(user=flow.user, purpose=FactorPurpose.MFA)
+    if factor_id is not None:
+        return get_owned(factors, factor_id)
+    factor = factors.order_by("created_at").first()
+    if factor is None:
+        raise NotFound(_("No phone is enrolled for SMS codes."))
+    return factor
+
+
+def _caller(flow: AuthFlow, request: HttpRequest | None) -> Caller:
+    from intelliauth_sms.client_ip import client_ip
+
+    return Caller(user=flow.user, tenant=flow.tenant, ip=client_ip(request), request=request)
+
+
+def initiate_sms_step(
+    flow_id: object, *, factor_id: object | None = None, request: HttpRequest | None = None
+) -> tuple[AuthFlow, SmsFactor, codes.IssuedCode]:
+    """Send a code for the flow to the user's SMS factor, through the send-policy gate.
+
+    Each call replaces the flow's previous code; at most ``auth_sms_per_hour`` per flow.
+    """
+    flow = get_flow(flow_id, request=request)
+    caller = _caller(flow, request)
+    if flow.is_verified:
+        raise InvalidRequest(_("This sign-in step is already complete."))
+    factor = _choose_factor(flow, factor_id)
+    with (
+        audit.refusals_recorded(
+            EventType.FLOW_STEP_REFUSED,
+            caller,
+            purpose=CodePurpose.AUTHENTICATION,
+            phone_last4=factor.phone_last4,
+            subject_id=flow.id,
+        ),
+        transaction.atomic(),
+    ):
+        flow = get_flow(flow.id, request=request, lock=True)
+        flow.factor = factor
+        flow.save(update_fields=["factor"])
+        issued = codes.issue_code(
+            caller,
+            purpose=CodePurpose.AUTHENTICATION,
+            subject_id=flow.id,
+            destination=factor.phone,
+        )
+    return flow, factor, issued
+
+
+def complete_sms_step(
+    flow_id: object, code: object, *, request: HttpRequest | None = None
+) -> AuthFlow:
+    """Check the code typed for the flow; on success the flow is verified (``mfa_verified``)."""
+    flow = get_flow(flow_id, request=request)
+    caller = _caller(flow, request)
+    last4 = flow.factor.phone_last4 if flow.factor else ""
+    with audit.refusals_recorded(
+        EventType.CODE_CHECKED,
+        caller,
+        purpose=CodePurpose.AUTHENTICATION,
+        phone_last4=last4,
+        subject_id=flow.id,
+    ):
+        typed = codes.normalise_code(code)
+    with transaction.atomic():
+        flow = get_flow(flow.id, request=request, lock=True)
+        if flow.is_verified:
+            verdict = codes.Verdict(
+                error=CodeExpired(ttl_seconds=current_policy(caller).code_ttl_seconds)
+            )
+        else:
+            verdict = codes.check_code(
+                caller,
+                purpose=CodePurpose.AUTHENTICATION,
+                subject_id=flow.id,
+                typed=typed,
+                phone_last4=last4,
+            )
+        if verdict.error is None:
+            _mark_verified(caller, flow)
+    verdict.raise_if_refused()
+    return flow
+
+
+def _mark_verified(caller: Caller, flow: AuthFlow) -> None:
+    now = timezone.now()
+    flow.verified_at = now
+    flow.save(update_fields=["verified_at"])
+    if flow.factor_id:
+        SmsFactor.objects.filter(pk=flow.factor_id).update(last_used_at=now)
+    audit.record(
+        EventType.MFA_VERIFIED,
+        caller,
+        purpose=CodePurpose.AUTHENTICATION,
+        phone_last4=flow.factor.phone_last4 if flow.factor else "",
+        subject_id=flow.id,
+    )
+    request = caller.request
+    transaction.on_commit(
+        lambda: signals.mfa_verified.send(
+            sender=__name__, user=flow.user, flow=flow, request=request
+        )
+    )
+
+
+def complete_login(
+    request: HttpRequest, flow: AuthFlow | object, backend: str | None = None
+) -> Any:
+    """Log the flow's user in, once, if the flow is verified and unexpired.
+
+    Call it from the site's view once the SMS step answered ``verified``. Raises
+    ``FlowNotUsable`` otherwise. Returns the user.
+    """
+    flow_id = flow.id if isinstance(flow, AuthFlow) else flow
+    with transaction.atomic():
+        try:
+            locked = get_flow(flow_id, request=request, lock=True)
+        except NotFound as exc:
+            raise FlowNotUsable("unknown or expired flow") from exc
+        if not locked.is_verified:
+            raise FlowNotUsable("the SMS step is not verified")
+        if locked.logged_in_at is not None:
+            raise FlowNotUsable("the flow was already used to log in")
+        locked.logged_in_at = timezone.now()
+        locked.save(update_fields=["logged_in_at"])
+        audit.record(
+            EventType.FLOW_LOGIN,
+            _caller(locked, request),
+            purpose=CodePurpose.AUTHENTICATION,
+            subject_id=locked.id,
+        )
+    user = locked.user
+    login(request, user, backend=backend)
+    return user
