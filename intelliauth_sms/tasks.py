@@ -45,3 +45,13 @@ def enqueue_delivery(message_id: str, sealed_code: str) -> None:
 def enqueue_security_email(user_id: Any, kind: str, context: dict[str, Any]) -> None:
     """Queue a security notification email (call from ``transaction.on_commit``)."""
     _apply(send_security_email, user_id, kind, context)
+
+
+@shared_task(name="intelliauth_sms.clean_up", ignore_result=True)
+def clean_up() -> dict[str, int]:
+    """Daily housekeeping, for Celery beat (``intelliauth_sms.clean_up``)."""
+    from dataclasses import asdict
+
+    from intelliauth_sms.services.housekeeping import clean_up as run
+
+    return asdict(run())

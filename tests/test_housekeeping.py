@@ -1,0 +1,43 @@
+"""Housekeeping deletes stale enrolments and old flows, and keeps what limits and audit need."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+from typing import Any
+
+import time_machine
+from django.core.management import call_command
+from django.utils import timezone
+
+from intelliauth_sms.flows import start_flow
+from intelliauth_sms.models import AuthFlow, PendingEnrolment, SmsMessage
+from intelliauth_sms.services.enrolment import start_enrolment
+
+
+def test_cleanup_deletes_a_day_old_unfinished_enrolment_but_keeps_its_send_record(
+    user: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        start_enrolment(user, "+14155550100")
+    fresh_user_enrolment_count = PendingEnrolment.objects.count()
+
+    call_command("intelliauth_sms_cleanup", stdout=StringIO())
+    assert PendingEnrolment.objects.count() == fresh_user_enrolment_count == 1
+
+    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1), tick=False):
+        out = StringIO()
+        call_command("intelliauth_sms_cleanup", stdout=out)
+    assert PendingEnrolment.objects.count() == 0
+    assert SmsMessage.objects.count() == 1
+    assert "enrolments deleted: 1" in out.getvalue()
+
+
+def test_cleanup_deletes_flows_a_week_after_they_expired(user: Any) -> None:
+    flow = start_flow(user)
+    with time_machine.travel(flow.expires_at + timedelta(days=6), tick=False):
+        call_command("intelliauth_sms_cleanup", stdout=StringIO())
+    assert AuthFlow.objects.filter(pk=flow.pk).exists()
+    with time_machine.travel(flow.expires_at + timedelta(days=7, seconds=1), tick=False):
+        call_command("intelliauth_sms_cleanup", stdout=StringIO())
+    assert not AuthFlow.objects.filter(pk=flow.pk).exists()
