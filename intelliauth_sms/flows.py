@@ -2,6 +2,7 @@
 
 from intelliauth_sms.services.flows import (
     FlowNotUsable,
+    claim_verified_flow,
     complete_login,
     complete_sms_step,
     get_flow,
@@ -11,6 +12,7 @@ from intelliauth_sms.services.flows import (
 
 __all__ = [
     "FlowNotUsable",
+    "claim_verified_flow",
     "complete_login",
     "complete_sms_step",
     "get_flow",

@@ -191,13 +191,12 @@ def _mark_verified(caller: Caller, flow: AuthFlow) -> None:
     )
 
 
-def complete_login(
-    request: HttpRequest, flow: AuthFlow | object, backend: str | None = None
-) -> Any:
-    """Log the flow's user in, once, if the flow is verified and unexpired.
+def claim_verified_flow(flow: AuthFlow | object, *, request: HttpRequest | None = None) -> Any:
+    """Mark a verified, unexpired flow as used, once, and return its user.
 
-    Call it from the site's view once the SMS step answered ``verified``. Raises
-    ``FlowNotUsable`` otherwise. Returns the user.
+    For sites that issue their own tokens after the SMS step; ``complete_login`` uses it
+    for Django sessions. Raises ``FlowNotUsable`` when the flow is unknown, expired, bound
+    to another session, not verified, or already used.
     """
     flow_id = flow.id if isinstance(flow, AuthFlow) else flow
     with transaction.atomic():
@@ -217,6 +216,17 @@ def complete_login(
             purpose=CodePurpose.AUTHENTICATION,
             subject_id=locked.id,
         )
-    user = locked.user
+    return locked.user
+
+
+def complete_login(
+    request: HttpRequest, flow: AuthFlow | object, backend: str | None = None
+) -> Any:
+    """Log the flow's user into this Django session, once, if the flow is verified.
+
+    Call it from the site's view once the SMS step answered ``verified``. Raises
+    ``FlowNotUsable`` otherwise (see ``claim_verified_flow``). Returns the user.
+    """
+    user = claim_verified_flow(flow, request=request)
     login(request, user, backend=backend)
     return user
