@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
 from intelliauth_sms.api import views
 
@@ -32,5 +32,19 @@ urlpatterns = [
         "flows/<str:flow_id>/sms/complete/",
         views.FlowCompleteView.as_view(),
         name="flow-sms-complete",
+    ),
+    # Last: unknown paths (empty ids, extra segments, a missing trailing slash) answer
+    # the contract's JSON ``not_found`` instead of the site's HTML 404 or a redirect.
+    re_path(r"^.*$", views.UnknownPathView.as_view(), name="unknown-path"),
+]
+
+# Formatting help for phone fields (country + national format -> E.164).
+from intelliauth_sms.api import normalise  # noqa: E402
+
+urlpatterns += [
+    path(
+        "phone-numbers/normalise/",
+        normalise.PhoneNumberNormaliseView.as_view(),
+        name="phone-number-normalise",
     ),
 ]

@@ -15,6 +15,7 @@ from intelliauth_sms.api.csrf import enforce_csrf_for_session
 from intelliauth_sms.api.errors import exception_handler
 from intelliauth_sms.api.parsers import BoundedJSONParser
 from intelliauth_sms.api.throttle import guard_request_rate
+from intelliauth_sms.exceptions import NotFound
 from intelliauth_sms.services import enrolment, factors, flows
 
 
@@ -29,6 +30,18 @@ class SmsApiView(APIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         guard_request_rate(request)
         super().initial(request, *args, **kwargs)
+
+
+class UnknownPathView(SmsApiView):
+    """Any other path under the API's prefix: the contract's ``not_found`` body, not HTML."""
+
+    permission_classes = [AllowAny]
+
+    def http_method_not_allowed(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        raise NotFound()
+
+    def options(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+        raise NotFound()
 
 
 class SignedInView(SmsApiView):
