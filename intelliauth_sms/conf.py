@@ -19,8 +19,6 @@ DEFAULTS: dict[str, Any] = {
     "TENANT_RESOLVER": "intelliauth_sms.tenancy.resolve_tenant_by_membership",
     # Callable ``request -> str | None`` giving the client IP used for the per-IP limit.
     "CLIENT_IP_RESOLVER": "intelliauth_sms.client_ip.remote_addr",
-    # Cache alias used by the request flood guard (django-ratelimit).
-    "CACHE_ALIAS": "default",
     # Coarse per-IP request rate for every API endpoint, in django-ratelimit syntax;
     # ``None`` turns the guard off. It is a flood guard, not the contract's send limit.
     "REQUEST_RATE": "120/m",
@@ -62,10 +60,6 @@ class AppSettings:
     @property
     def CLIENT_IP_RESOLVER(self) -> str:  # noqa: N802
         return str(self._get("CLIENT_IP_RESOLVER"))
-
-    @property
-    def CACHE_ALIAS(self) -> str:  # noqa: N802
-        return str(self._get("CACHE_ALIAS"))
 
     @property
     def REQUEST_RATE(self) -> str | None:  # noqa: N802

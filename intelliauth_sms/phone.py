@@ -64,3 +64,41 @@ def parse_e164(raw: object) -> PhoneNumber:
     if not region:
         raise InvalidPhoneNumber()
     return PhoneNumber(e164=e164, country=region)
+
+
+# What a person may type besides ASCII digits: whitespace, a leading "+", and the usual
+# separators (hyphens and dashes, dots, slashes, brackets). Letters (vanity numbers,
+# "ext."), non-ASCII digits and anything else are refused rather than guessed at.
+_TYPED_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212./()]+")
+_TYPED_NUMBER = re.compile(r"\+?[0-9]+")
+_MAX_TYPED_LENGTH = 64
+
+
+def normalise_national(country: object, number: object) -> PhoneNumber:
+    """Turn a number as a person typed it, with the country they picked, into E.164.
+
+    ``country`` is an ISO 3166-1 alpha-2 code (any case); ``number`` is in that country's
+    national format (``"07911 123456"``) or international format (``"+44 7911-123456"``,
+    where the ``+`` wins over ``country``). The result goes through ``parse_e164``, so the
+    same validity and SMS-capable type rules apply as for the strict API; any problem
+    raises ``InvalidPhoneNumber``.
+    """
+    from django.utils.translation import gettext as _
+
+    message = _("Enter a mobile number that is valid for the country you chose.")
+    if not isinstance(country, str) or not isinstance(number, str):
+        raise InvalidPhoneNumber(message)
+    region = country.strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS or len(number) > _MAX_TYPED_LENGTH:
+        raise InvalidPhoneNumber(message)
+    compact = _TYPED_SEPARATORS.sub("", number)
+    if not _TYPED_NUMBER.fullmatch(compact):
+        raise InvalidPhoneNumber(message)
+    try:
+        parsed = phonenumbers.parse(compact, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhoneNumber(message) from exc
+    try:
+        return parse_e164(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+    except InvalidPhoneNumber as exc:
+        raise InvalidPhoneNumber(message) from exc

@@ -38,13 +38,18 @@ urlpatterns = [
     re_path(r"^.*$", views.UnknownPathView.as_view(), name="unknown-path"),
 ]
 
-# Formatting help for phone fields (country + national format -> E.164).
+# Formatting help for phone fields (country + national format -> E.164). Registered ahead
+# of the catch-all ``unknown-path`` pattern, which must stay last.
 from intelliauth_sms.api import normalise  # noqa: E402
 
-urlpatterns += [
+urlpatterns.insert(
+    next(
+        (i for i, p in enumerate(urlpatterns) if getattr(p, "name", None) == "unknown-path"),
+        len(urlpatterns),
+    ),
     path(
         "phone-numbers/normalise/",
         normalise.PhoneNumberNormaliseView.as_view(),
         name="phone-number-normalise",
     ),
-]
+)

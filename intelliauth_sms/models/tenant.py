@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -177,3 +178,8 @@ class CountryRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.country}: {self.action or 'price'}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Codes are compared with libphonenumber's upper-case regions.
+        self.country = self.country.strip().upper()
+        super().save(*args, **kwargs)

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from intelliauth_sms import signals
@@ -148,11 +149,17 @@ class Verdict:
         return self.code
 
 
-def _latest_code(subject_id: uuid.UUID) -> SmsCode | None:
+def _codes_of(user: Any, subject_id: uuid.UUID) -> QuerySet[SmsCode]:
+    # Scoped to the user as well as the subject, so a code can never be judged for another
+    # user's subject even if a caller forgot to check who owns it.
+    return SmsCode.objects.filter(user=user, subject_id=subject_id)
+
+
+def _latest_code(user: Any, subject_id: uuid.UUID) -> SmsCode | None:
     # The active code, if any, is the latest: issuing replaces every other one under the
     # user's lock. Ordering by ``created_at`` alone picks an arbitrary code when two share a
     # timestamp (coarse clocks, clock steps between processes).
-    codes = SmsCode.objects.filter(subject_id=subject_id)
+    codes = _codes_of(user, subject_id)
     active = codes.filter(state=CodeState.ACTIVE).order_by("-created_at").first()
     return active or codes.order_by("-created_at").first()
 
@@ -161,8 +168,8 @@ def _matches(code: SmsCode, typed: str) -> bool:
     return hashes_match(code.code_hash, code_hash(str(code.id), typed))
 
 
-def _matches_an_older_code(subject_id: uuid.UUID, typed: str, latest: SmsCode) -> bool:
-    older = SmsCode.objects.filter(subject_id=subject_id).exclude(pk=latest.pk)
+def _matches_an_older_code(user: Any, subject_id: uuid.UUID, typed: str, latest: SmsCode) -> bool:
+    older = _codes_of(user, subject_id).exclude(pk=latest.pk)
     return any(_matches(code, typed) for code in older.order_by("-created_at")[:20])
 
 
@@ -247,7 +254,7 @@ def _judge(
     except Locked as locked:
         return Verdict(error=locked)
     expired = CodeExpired(ttl_seconds=policy.code_ttl_seconds)
-    latest = _latest_code(subject_id)
+    latest = _latest_code(caller.user, subject_id)
     if latest is None or latest.state != CodeState.ACTIVE or latest.expires_at <= now:
         # Nothing valid to guess against: not a counted attempt.
         return Verdict(error=expired)
@@ -259,7 +266,7 @@ def _judge(
             state.failed_attempts = state.consecutive_failures = 0
             state.save(update_fields=["failed_attempts", "consecutive_failures"])
         return Verdict(code=latest)
-    if _matches_an_older_code(subject_id, typed, latest):
+    if _matches_an_older_code(caller.user, subject_id, typed, latest):
         return Verdict(error=expired)
     return Verdict(error=_register_wrong_code(caller, state, policy, now))
 
