@@ -8,7 +8,7 @@ DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/intelliauth_sms
 REDIS_URL ?= redis://127.0.0.1:6379/0
 CELERY_BROKER_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: demo test test-services lint clean
+.PHONY: demo test test-services test-browser lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ $(BIN)/python:
 # Stamp files: reinstall only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-browser: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[test,browser]'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
@@ -31,13 +35,24 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/pytest
 
+# The whole suite, services-marked tests included: this `-m` replaces the one in
+# pyproject.toml's addopts, and leaves out only the browser tier (`make test-browser`).
 # The URLs are passed to this recipe only, so `make demo` keeps its SQLite defaults.
+# INTELLIAUTH_SMS_FILE_PATH is emptied: it is the switch that turns tests.settings_services
+# into the Celery worker's settings (tests/services).
 test-services: $(VENV)/.installed
 	DJANGO_SETTINGS_MODULE=tests.settings_services \
 	DATABASE_URL='$(DATABASE_URL)' \
 	REDIS_URL='$(REDIS_URL)' \
 	CELERY_BROKER_URL='$(CELERY_BROKER_URL)' \
-	$(BIN)/pytest -m services -p no:randomly
+	INTELLIAUTH_SMS_FILE_PATH= \
+	$(BIN)/pytest -m "not browser" -p no:randomly
+
+# The demo pages in a real browser: Playwright drives the system's Chromium
+# (/usr/bin/chromium, `apt-get install chromium`; never `playwright install`) against a live
+# server with the demo app installed. Fails, never skips, when Chromium cannot start.
+test-browser: $(VENV)/.installed-browser
+	DJANGO_SETTINGS_MODULE=tests.settings_browser $(BIN)/pytest -m browser
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

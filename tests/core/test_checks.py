@@ -171,9 +171,9 @@ def test_w001_warns_about_the_console_default_when_nothing_is_configured(
 
 
 def test_checks_follow_override_settings_without_a_restart() -> None:
-    with override_settings(DEBUG=True):
+    with override_settings(DEBUG=True, CACHES=LOCMEM):
         assert app_check_ids() == []
-    with override_settings(DEBUG=False):
+    with override_settings(DEBUG=False, CACHES=LOCMEM):
         assert app_check_ids() == ["intelliauth_sms.E003", "intelliauth_sms.W001"]
 
 
