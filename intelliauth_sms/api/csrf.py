@@ -23,6 +23,7 @@ def enforce_csrf_for_session(request: HttpRequest) -> None:
         return
     check = CSRFCheck(_no_response)  # type: ignore[arg-type]
     check.process_request(request)
+    # DRF's CSRFCheck returns the failure reason as a string, not a response.
     reason = check.process_view(request, None, (), {})  # type: ignore[arg-type]
     if reason:
-        raise PermissionDenied(f"CSRF failed: {reason.reason_phrase}")
+        raise PermissionDenied(f"CSRF failed: {reason}")

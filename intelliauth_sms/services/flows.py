@@ -124,6 +124,9 @@ def initiate_sms_step(
         transaction.atomic(),
     ):
         flow = get_flow(flow.id, request=request, lock=True)
+        if flow.is_verified:
+            # Verified while this request waited for the lock: send nothing.
+            raise InvalidRequest(_("This sign-in step is already complete."))
         flow.factor = factor
         flow.save(update_fields=["factor"])
         issued = codes.issue_code(
@@ -152,17 +155,19 @@ def complete_sms_step(
         typed = codes.normalise_code(code)
     with transaction.atomic():
         flow = get_flow(flow.id, request=request, lock=True)
-        if flow.is_verified:
+        # Judged (and audited) even on a verified flow: its code is used, so the answer is
+        # ``code_expired``, or ``locked`` while the user's lockout lasts (CONTRACT §3).
+        verdict = codes.check_code(
+            caller,
+            purpose=CodePurpose.AUTHENTICATION,
+            subject_id=flow.id,
+            typed=typed,
+            phone_last4=last4,
+        )
+        if verdict.error is None and flow.is_verified:
+            # Unreachable while initiate refuses verified flows; never verify twice.
             verdict = codes.Verdict(
                 error=CodeExpired(ttl_seconds=current_policy(caller).code_ttl_seconds)
-            )
-        else:
-            verdict = codes.check_code(
-                caller,
-                purpose=CodePurpose.AUTHENTICATION,
-                subject_id=flow.id,
-                typed=typed,
-                phone_last4=last4,
             )
         if verdict.error is None:
             _mark_verified(caller, flow)
