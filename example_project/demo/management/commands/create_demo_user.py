@@ -19,7 +19,7 @@ class Command(BaseCommand):
         user, created = user_model._default_manager.get_or_create(defaults=None, **lookup)
         user.email = DEMO_EMAIL
         user.is_active = True
-        # Staff so the admin login page (LOGIN_URL) accepts it; no permissions granted.
+        # Staff so the admin lets it in (after the demo sign-in); no permissions granted.
         user.is_staff = True
         user.set_password(DEMO_PASSWORD)
         user.save()
@@ -27,5 +27,5 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"{'Created' if created else 'Reset'} demo user.")
             + f"\n  username: {DEMO_USERNAME}\n  password: {DEMO_PASSWORD}"
-            + "\n  log in at http://127.0.0.1:8000/api-auth/login/ or /admin/login/"
+            + "\n  sign in at http://127.0.0.1:8000/login/"
         )

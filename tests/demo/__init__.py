@@ -1,0 +1,1 @@
+"""The demo site's pages (``example_project.demo``) through Django's test client."""

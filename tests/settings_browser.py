@@ -1,0 +1,14 @@
+"""Browser tier (`make test-browser`): the unit settings plus the demo site's pages.
+
+SQLite in memory, local-memory cache, eager Celery and the locmem SMS backend, as in
+``tests.settings``: the live server runs in the test process, so a test reads each SMS
+from ``intelliauth_sms.backends.locmem.outbox``.
+"""
+
+from tests.settings import *  # noqa: F403
+from tests.settings import INSTALLED_APPS
+
+INSTALLED_APPS = [*INSTALLED_APPS, "example_project.demo"]
+ROOT_URLCONF = "example_project.urls"
+LOGIN_URL = "demo:login"
+LOGIN_REDIRECT_URL = "demo:account"
