@@ -8,6 +8,7 @@ from typing import Any
 
 import time_machine
 from django.core.management import call_command
+from django.test import RequestFactory
 from django.utils import timezone
 
 from intelliauth_sms.flows import start_flow
@@ -41,3 +42,27 @@ def test_cleanup_deletes_flows_a_week_after_they_expired(user: Any) -> None:
     with time_machine.travel(flow.expires_at + timedelta(days=7, seconds=1), tick=False):
         call_command("intelliauth_sms_cleanup", stdout=StringIO())
     assert not AuthFlow.objects.filter(pk=flow.pk).exists()
+
+
+def test_cleanup_deletes_ip_lock_rows_and_the_next_send_recreates_them(
+    user: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from intelliauth_sms.models import SendLock
+    from intelliauth_sms.services.context import Caller
+    from intelliauth_sms.services.enrolment import resend_enrolment_code
+    from intelliauth_sms.services.locks import ip_lock_key
+
+    request = RequestFactory().post("/", REMOTE_ADDR="203.0.113.9")
+    with django_capture_on_commit_callbacks(execute=True):
+        enrolment, _ = start_enrolment(user, "+14155550100", request=request)
+    assert Caller.for_user(user, request).ip == "203.0.113.9"
+    assert list(SendLock.objects.values_list("key", flat=True)) == [ip_lock_key("203.0.113.9")]
+    assert "203.0.113.9" not in SendLock.objects.get().key
+
+    out = StringIO()
+    call_command("intelliauth_sms_cleanup", stdout=out)
+    assert SendLock.objects.count() == 0 and "locks deleted: 1" in out.getvalue()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        resend_enrolment_code(user, enrolment.id, request=request)
+    assert SendLock.objects.count() == 1

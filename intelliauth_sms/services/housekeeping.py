@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from intelliauth_sms.models import AuthFlow, MessageStatus, PendingEnrolment, SmsMessage
+from intelliauth_sms.models import AuthFlow, MessageStatus, PendingEnrolment, SendLock, SmsMessage
 
 #: A pending enrolment nobody completed within this time is deleted (its number with it).
 STALE_ENROLMENT_AFTER = timedelta(days=1)
@@ -20,6 +20,7 @@ class CleanupReport:
     flows_deleted: int
     enrolments_deleted: int
     destinations_cleared: int
+    locks_deleted: int
 
 
 def clean_up() -> CleanupReport:
@@ -39,4 +40,6 @@ def clean_up() -> CleanupReport:
         .filter(status__in=[MessageStatus.QUEUED, MessageStatus.SENDING])
         .update(phone_number="", status=MessageStatus.FAILED, error="not sent in time")
     )
-    return CleanupReport(flows_deleted, enrolments_deleted, destinations_cleared)
+    # Lock rows are recreated on demand (``locks.lock_key`` retries), so all can go.
+    locks_deleted, _ = SendLock.objects.all().delete()
+    return CleanupReport(flows_deleted, enrolments_deleted, destinations_cleared, locks_deleted)

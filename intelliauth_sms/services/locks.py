@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from intelliauth_sms.crypto import keyed_hash
 from intelliauth_sms.models import SendLock, SmsUserState, Tenant, TenantPolicy
 
 
@@ -24,9 +25,20 @@ def lock_user_state(user: Any) -> SmsUserState:
 
 
 def lock_key(key: str) -> None:
-    """Create (if needed) and lock the ``SendLock`` row named ``key``."""
-    SendLock.objects.bulk_create([SendLock(key=key)], ignore_conflicts=True)
-    SendLock.objects.select_for_update().filter(key=key).get()
+    """Create (if needed) and lock the ``SendLock`` row named ``key``.
+
+    Housekeeping may delete the row between the insert and the lock; then try again.
+    """
+    for _attempt in range(3):
+        SendLock.objects.bulk_create([SendLock(key=key)], ignore_conflicts=True)
+        if list(SendLock.objects.select_for_update().filter(key=key).values_list("pk")):
+            return
+    raise RuntimeError(f"Could not lock {key!r}.")
+
+
+def ip_lock_key(ip: str) -> str:
+    """The lock name for an IP: a keyed hash, so the lock table keeps no address."""
+    return "ip:" + keyed_hash("ip-lock", ip)[:40]
 
 
 def lock_policy(tenant: Tenant) -> TenantPolicy:

@@ -32,7 +32,7 @@ from intelliauth_sms.models import (
     TenantPolicy,
 )
 from intelliauth_sms.services.context import Caller
-from intelliauth_sms.services.locks import lock_key, lock_policy
+from intelliauth_sms.services.locks import ip_lock_key, lock_key, lock_policy
 
 WINDOW = timedelta(hours=1)
 
@@ -134,7 +134,7 @@ def authorise_send(
     _enforce_rolling_limit(own_sends, own_limit, now)
 
     if caller.ip:
-        lock_key(f"ip:{caller.ip}")
+        lock_key(ip_lock_key(caller.ip))
         _enforce_rolling_limit(
             SmsMessage.objects.filter(client_ip=caller.ip), policy.ip_sms_per_hour, now
         )

@@ -16,5 +16,6 @@ class Command(BaseCommand):
         report = clean_up()
         self.stdout.write(
             f"flows deleted: {report.flows_deleted}, enrolments deleted: "
-            f"{report.enrolments_deleted}, destinations cleared: {report.destinations_cleared}"
+            f"{report.enrolments_deleted}, destinations cleared: {report.destinations_cleared}, "
+            f"locks deleted: {report.locks_deleted}"
         )
