@@ -288,9 +288,13 @@ def describe_detail(event: AuditEvent) -> str:
         where = detail.get("target", "")
         if detail.get("key"):
             where = f"{where} {detail['key']}"
-        text = (
-            f"{where}: {detail['field']} {_short(detail.get('old'))} → {_short(detail.get('new'))}"
-        )
+        old, new = detail.get("old"), detail.get("new")
+        if detail["field"] == "row" and old is None:
+            text = f"{where}: added ({_short(new)})"
+        elif detail["field"] == "row" and new is None:
+            text = f"{where}: deleted ({_short(old)})"
+        else:
+            text = f"{where}: {detail['field']} {_short(old)} → {_short(new)}"
     else:
         text = "; ".join(f"{key}: {_short(value)}" for key, value in detail.items())
     return mask_numbers(text)
