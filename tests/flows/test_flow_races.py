@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -36,11 +36,11 @@ from intelliauth_sms.models import (
 from tests.conftest import last_code
 from tests.factories import SmsFactorFactory, UserFactory
 from tests.flows import complete, initiate, wrong
+from tests.services.conftest import run_concurrently as race
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 THREADS = 12
-T = TypeVar("T")
 
 
 @pytest.fixture(autouse=True)
@@ -52,34 +52,6 @@ def _on_postgresql(db: Any) -> None:
             "DJANGO_SETTINGS_MODULE=tests.settings_services (make test-services).",
             pytrace=False,
         )
-
-
-def race(count: int, action: Callable[[int], T], *, timeout: float = 60) -> list[T]:
-    """Run ``action(0..count-1)`` in ``count`` threads released together by a barrier."""
-    barrier = threading.Barrier(count, timeout=timeout)
-    results: list[Any] = [None] * count
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            connection.ensure_connection()
-            barrier.wait()
-            results[index] = action(index)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
-            errors.append(exc)
-            barrier.abort()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    assert not any(thread.is_alive() for thread in threads), "a thread did not finish"
-    if errors:
-        raise errors[0]
-    return results
 
 
 def answer(response: Any) -> tuple[int, str | None]:
