@@ -25,7 +25,10 @@ def test_unlock_clears_a_hard_cap_disablement_and_is_audited_with_the_actor(user
     assert (state.disabled_at, state.locked_until, state.consecutive_failures) == (None, None, 0)
     event = AuditEvent.objects.get(event_type=EventType.USER_UNLOCKED)
     assert event.actor == agent and event.user == user
-    assert event.detail == {"reason": "verified by phone call", "was_locked": True}
+    assert event.detail["reason"] == "verified by phone call"
+    assert event.detail["was_locked"] is True
+    assert event.detail["previous"]["consecutive_failures"] == 20
+    assert event.detail["previous"]["disabled_at"] is not None
 
 
 def test_unlocking_a_user_who_was_not_locked_reports_nothing_cleared(user: Any) -> None:

@@ -28,6 +28,16 @@ def unlock_user(actor: Any, user: Any, *, reason: str = "", ip: str | None = Non
                 or state.consecutive_failures
             )
         )
+        previous = (
+            {
+                "failed_attempts": state.failed_attempts,
+                "consecutive_failures": state.consecutive_failures,
+                "locked_until": state.locked_until.isoformat() if state.locked_until else None,
+                "disabled_at": state.disabled_at.isoformat() if state.disabled_at else None,
+            }
+            if state is not None
+            else {}
+        )
         if state is not None:
             state.failed_attempts = 0
             state.consecutive_failures = 0
@@ -40,7 +50,7 @@ def unlock_user(actor: Any, user: Any, *, reason: str = "", ip: str | None = Non
             tenant=tenant_for(user),
             actor=actor,
             ip=ip,
-            detail={"reason": reason[:500], "was_locked": was_locked},
+            detail={"reason": reason[:500], "was_locked": was_locked, "previous": previous},
         )
     return was_locked
 
