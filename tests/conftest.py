@@ -11,6 +11,7 @@ from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from intelliauth_sms.backends import locmem
+from intelliauth_sms.services import codes
 from tests.factories import UserFactory
 
 CODE_IN_SMS = re.compile(r"\b(\d{6})\b")
@@ -89,3 +90,19 @@ def client_for(django_capture_on_commit_callbacks: Any) -> Callable[[Any], Commi
         return client
 
     return build
+
+
+@pytest.fixture
+def scripted_codes(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Make the CSPRNG return the given codes, in order (for tests that need distinct codes)."""
+
+    def script(*values: str) -> None:
+        queue = [int(v) for v in values]
+
+        def randbelow(n: int) -> int:
+            assert n == 10**6
+            return queue.pop(0)
+
+        monkeypatch.setattr(codes.secrets, "randbelow", randbelow)
+
+    return script

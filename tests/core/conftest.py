@@ -71,13 +71,17 @@ class SmsDriver:
         subject = subject or uuid.uuid4()
         destination = parse_e164(phone)
         sent_before = len(self.outbox)
-        with self.capture(execute=deliver) as callbacks, audit.refusals_recorded(
-            EventType.SMS_REFUSED,
-            caller,
-            purpose=purpose,
-            phone_last4=destination.last4,
-            subject_id=subject,
-        ), transaction.atomic():
+        with (
+            self.capture(execute=deliver) as callbacks,
+            audit.refusals_recorded(
+                EventType.SMS_REFUSED,
+                caller,
+                purpose=purpose,
+                phone_last4=destination.last4,
+                subject_id=subject,
+            ),
+            transaction.atomic(),
+        ):
             issued = codes.issue_code(
                 caller, purpose=purpose, subject_id=subject, destination=destination
             )
@@ -123,22 +127,6 @@ def clock() -> Iterator[time_machine.Coordinates]:
     """Frozen time starting at ``START``; move it with ``clock.move_to`` / ``clock.shift``."""
     with time_machine.travel(START, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture
-def scripted_codes(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
-    """Make the CSPRNG return the given codes, in order (for tests that need distinct codes)."""
-
-    def script(*values: str) -> None:
-        queue = [int(v) for v in values]
-
-        def randbelow(n: int) -> int:
-            assert n == 10**6
-            return queue.pop(0)
-
-        monkeypatch.setattr(codes.secrets, "randbelow", randbelow)
-
-    return script
 
 
 def user_state(user: Any) -> SmsUserState:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +14,6 @@ from django.test import RequestFactory
 
 from intelliauth_sms.flows import start_flow
 from intelliauth_sms.models import AuthFlow, SmsFactor, Tenant, TenantPolicy
-from intelliauth_sms.services import codes
 from tests.factories import SmsFactorFactory
 from tests.flows import PHONE
 
@@ -45,22 +44,6 @@ def clock() -> Iterator[time_machine.Coordinates]:
     """Frozen time starting at ``START``; move it with ``clock.shift`` / ``clock.move_to``."""
     with time_machine.travel(START, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture
-def scripted_codes(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
-    """Make the CSPRNG hand out the given codes, in order (tests that need distinct codes)."""
-
-    def script(*values: str) -> None:
-        queue = [int(v) for v in values]
-
-        def randbelow(n: int) -> int:
-            assert n == 10**6
-            return queue.pop(0)
-
-        monkeypatch.setattr(codes.secrets, "randbelow", randbelow)
-
-    return script
 
 
 def session_request(path: str = "/login/", **meta: Any) -> HttpRequest:
