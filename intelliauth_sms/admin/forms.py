@@ -51,8 +51,9 @@ POLICY_HELP = {
         "until support unlocks them. At most 100 (NIST SP 800-63B). Default 20."
     ),
     "code_ttl_seconds": _(
-        "How long a code works, from 30 seconds to 15 minutes (900). Users are told "
-        '"Codes expire after 5 minutes" with the default of 300 seconds; the message '
+        "How long a code works, from 30 seconds to 10 minutes (600, NIST SP 800-63B-4). "
+        'Users are told "Codes expire after 5 minutes" with the default of 300 seconds; the '
+        "message "
         "follows this setting."
     ),
     "daily_high_cost_cap": _(
@@ -100,8 +101,8 @@ POLICY_RANGES: dict[str, tuple[int, int | None, Any]] = {
     ),
     "code_ttl_seconds": (
         30,
-        900,
-        _("A code must live between 30 seconds and 15 minutes (900 seconds)."),
+        600,
+        _("A code must live between 30 seconds and 10 minutes (600 seconds)."),
     ),
 }
 

@@ -3,7 +3,7 @@
 from intelliauth_sms.models.audit import AuditEvent, EventType, Outcome
 from intelliauth_sms.models.code import CodePurpose, CodeState, SmsCode
 from intelliauth_sms.models.factor import FactorPurpose, PendingEnrolment, SmsFactor
-from intelliauth_sms.models.flow import AuthFlow
+from intelliauth_sms.models.flow import AuthFlow, FlowKind
 from intelliauth_sms.models.message import MessageStatus, SmsMessage
 from intelliauth_sms.models.tenant import (
     DEFAULT_TENANT_SLUG,
@@ -18,6 +18,7 @@ __all__ = [
     "DEFAULT_TENANT_SLUG",
     "AuditEvent",
     "AuthFlow",
+    "FlowKind",
     "CodePurpose",
     "CodeState",
     "CountryRule",

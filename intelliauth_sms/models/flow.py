@@ -13,14 +13,26 @@ from intelliauth_sms.models.factor import SmsFactor
 from intelliauth_sms.models.tenant import Tenant
 
 
+class FlowKind(models.TextChoices):
+    SIGN_IN = "sign_in", _("sign-in")
+    STEP_UP = "step_up", _("re-authentication (step-up)")
+
+
 class AuthFlow(models.Model):
-    """One sign-in attempt of one user. Its random UUID4 id is the capability."""
+    """One sign-in attempt of one user. Its random UUID4 id is the capability.
+
+    A ``step_up`` flow re-proves a signed-in user (``POST reauthentication/``): verifying it
+    refreshes the session's MFA time; it can never be used to log in.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sms_flows"
     )
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sms_flows")
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=FlowKind.choices, default=FlowKind.SIGN_IN
+    )
     created_at = models.DateTimeField(_("created at"))
     expires_at = models.DateTimeField(_("expires at"), db_index=True)
     # Keyed hash of a secret kept in the session that started the flow; blank = unbound.

@@ -105,8 +105,11 @@ class TenantPolicy(models.Model):
     code_ttl_seconds = models.PositiveIntegerField(
         _("code lifetime (seconds)"),
         default=300,
-        validators=[MinValueValidator(30), MaxValueValidator(900)],
-        help_text=_("A code's life. The guide's default is 5 minutes."),
+        validators=[MinValueValidator(30), MaxValueValidator(600)],
+        help_text=_(
+            "A code's life, from 30 seconds to 10 minutes (NIST SP 800-63B-4). "
+            "The guide's default is 5 minutes."
+        ),
     )
     daily_high_cost_cap = models.DecimalField(
         _("daily high-cost cap"),
@@ -135,6 +138,14 @@ class TenantPolicy(models.Model):
     class Meta:
         verbose_name = _("tenant policy")
         verbose_name_plural = _("tenant policies")
+        constraints = [
+            # NIST SP 800-63B-4: an out-of-band secret lives at most 10 minutes; enforced in
+            # the database too, so a ``save()`` in code cannot go past it.
+            models.CheckConstraint(
+                condition=models.Q(code_ttl_seconds__gte=30, code_ttl_seconds__lte=600),
+                name="iasms_policy_code_ttl_range",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Policy of {self.tenant}"

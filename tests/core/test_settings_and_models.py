@@ -314,3 +314,21 @@ def test_deleting_a_user_keeps_their_audit_events(event: AuditEvent, user: Any) 
 
     kept = AuditEvent.objects.get(pk=event.pk)
     assert kept.user is None and kept.phone_last4 == "0100"
+
+
+def test_code_ttl_above_ten_minutes_is_refused_by_the_model_and_the_database(db: Any) -> None:
+    """CONTRACT §2: 30 <= code_ttl_seconds <= 600, in validation and in a save from code."""
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError, transaction
+
+    from intelliauth_sms.models import Tenant
+
+    policy = Tenant.objects.get(slug="default").policy
+    policy.code_ttl_seconds = 900
+    with pytest.raises(ValidationError):
+        policy.full_clean()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        policy.save()
+    policy.code_ttl_seconds = 600
+    policy.full_clean()
+    policy.save()
