@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
@@ -13,7 +14,7 @@ class IntelliAuthSmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from intelliauth_sms import checks, handlers  # noqa: F401 - registers the checks
+        from intelliauth_sms import checks, handlers, mfa  # noqa: F401 - registers the checks
         from intelliauth_sms.models import Tenant
 
         post_save.connect(
@@ -21,4 +22,7 @@ class IntelliAuthSmsConfig(AppConfig):
         )
         post_migrate.connect(
             handlers.ensure_default_tenant, sender=self, dispatch_uid="iasms_default_tenant"
+        )
+        user_logged_in.connect(
+            mfa.forget_on_password_login, dispatch_uid="iasms_forget_mfa_time_on_login"
         )

@@ -34,6 +34,12 @@ DEFAULTS: dict[str, Any] = {
     "MESSAGE_TEMPLATE": "Your verification code is {code}. It expires in {minutes} minutes.",
     # Celery queue for the app's tasks; ``None`` uses the site's default queue.
     "CELERY_QUEUE": None,
+    # Callable ``request -> datetime | None``: when this request's credentials last passed
+    # the SMS step (CONTRACT §3 "MFA-bound access"). The default reads the session.
+    "MFA_VERIFIED_AT": "intelliauth_sms.mfa.session_verified_at",
+    # Revealing a number, removing a factor or enrolling another one needs an SMS step
+    # this recent (seconds).
+    "REAUTHENTICATION_SECONDS": 300,
 }
 
 
@@ -91,6 +97,14 @@ class AppSettings:
     def CELERY_QUEUE(self) -> str | None:  # noqa: N802
         value = self._get("CELERY_QUEUE")
         return None if value is None else str(value)
+
+    @property
+    def MFA_VERIFIED_AT(self) -> str:  # noqa: N802
+        return str(self._get("MFA_VERIFIED_AT"))
+
+    @property
+    def REAUTHENTICATION_SECONDS(self) -> int:  # noqa: N802
+        return int(self._get("REAUTHENTICATION_SECONDS"))
 
 
 app_settings = AppSettings()

@@ -154,6 +154,26 @@ class InvalidCredentials(SmsError):
         return _("The details you entered don't match our records.")
 
 
+class MfaRequired(SmsError):
+    """The user has an SMS factor and this request has not passed the SMS step."""
+
+    code = "mfa_required"
+    status_code = 403
+
+    def default_message(self) -> str:
+        return _("Confirm it's you with the code we text you before managing your phones.")
+
+
+class ReauthenticationRequired(SmsError):
+    """A sensitive action needs an SMS step within ``REAUTHENTICATION_SECONDS``."""
+
+    code = "reauthentication_required"
+    status_code = 403
+
+    def default_message(self) -> str:
+        return _("For your security, confirm it's you with a new code before doing this.")
+
+
 class NotFound(SmsError):
     code = "not_found"
     status_code = 404

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from intelliauth_sms.backends import locmem
 from intelliauth_sms.services import codes
 from tests.factories import UserFactory
+from tests.mfa import verified_token
 
 CODE_IN_SMS = re.compile(r"\b(\d{6})\b")
 
@@ -57,18 +58,24 @@ class CommittingClient(APIClient):
     """
 
     capture: Callable[..., Any]
+    #: The user whose every request carries a token minted just before it, i.e. who has
+    #: just passed the SMS step (tests/mfa.py); ``None`` leaves authentication as set.
+    verified_user: Any = None
 
     def generic(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if self.verified_user is not None:
+            # Tests move the clock far and wide; the token is as fresh as the request.
+            self.force_authenticate(self.verified_user, token=verified_token())
         with self.capture(execute=True):
             return super().generic(*args, **kwargs)
 
 
 @pytest.fixture
 def api(user: Any, django_capture_on_commit_callbacks: Any) -> CommittingClient:
-    """A JSON client signed in as ``user``."""
+    """A JSON client signed in as ``user``, who has just passed the SMS step."""
     client = CommittingClient()
     client.capture = django_capture_on_commit_callbacks
-    client.force_authenticate(user)
+    client.verified_user = user
     return client
 
 
@@ -81,12 +88,12 @@ def anon_api(db: Any, django_capture_on_commit_callbacks: Any) -> CommittingClie
 
 @pytest.fixture
 def client_for(django_capture_on_commit_callbacks: Any) -> Callable[[Any], CommittingClient]:
-    """Build a signed-in client for another user."""
+    """Build a signed-in client (SMS step passed now) for another user."""
 
     def build(someone: Any) -> CommittingClient:
         client = CommittingClient()
         client.capture = django_capture_on_commit_callbacks
-        client.force_authenticate(someone)
+        client.verified_user = someone
         return client
 
     return build

@@ -59,11 +59,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "/admin/login/"
 
 REST_FRAMEWORK = {
+    # No HTTP Basic: a password-only credential. tests/api/test_mfa_bound_access.py turns
+    # it on where it proves that Basic never passes the MFA-bound rule.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
 
-INTELLIAUTH_SMS = {"SMS_BACKEND": "intelliauth_sms.backends.locmem.SmsBackend"}
+INTELLIAUTH_SMS = {
+    "SMS_BACKEND": "intelliauth_sms.backends.locmem.SmsBackend",
+    # The token-site pattern (tests/mfa.py): the ``api`` fixture's token carries the time
+    # its holder passed the SMS step; without a token, the session's MFA time counts.
+    "MFA_VERIFIED_AT": "tests.mfa.verified_at",
+}

@@ -33,6 +33,7 @@ urlpatterns = [
         views.FlowCompleteView.as_view(),
         name="flow-sms-complete",
     ),
+    path("reauthentication/", views.ReauthenticationView.as_view(), name="reauthentication"),
     # Last: unknown paths (empty ids, extra segments, a missing trailing slash) answer
     # the contract's JSON ``not_found`` instead of the site's HTML 404 or a redirect.
     re_path(r"^.*$", views.UnknownPathView.as_view(), name="unknown-path"),

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from intelliauth_sms import mfa
 from intelliauth_sms.api import inputs, representations
 from intelliauth_sms.api.csrf import enforce_csrf_for_session
 from intelliauth_sms.api.errors import exception_handler
 from intelliauth_sms.api.parsers import BoundedJSONParser
+from intelliauth_sms.api.permissions import PassedSmsStep
 from intelliauth_sms.api.throttle import guard_request_rate
-from intelliauth_sms.exceptions import NotFound
+from intelliauth_sms.exceptions import InvalidRequest, NotFound
 from intelliauth_sms.services import enrolment, factors, flows
 
 
@@ -45,11 +49,20 @@ class UnknownPathView(SmsApiView):
 
 
 class SignedInView(SmsApiView):
-    permission_classes = [IsAuthenticated]
+    """A signed-in user who passed the SMS step, if they have a factor (MFA-bound access)."""
+
+    permission_classes = [IsAuthenticated, PassedSmsStep]
+    #: Reveal, remove and enrolling another factor need a recent SMS step.
+    sensitive_action = False
 
 
 class EnrolmentCreateView(SignedInView):
-    """POST ``enrolments/``: start adding a phone; an SMS with a code is on its way."""
+    """POST ``enrolments/``: start adding a phone; an SMS with a code is on its way.
+
+    Sensitive: for a user who already has a factor this binds another one.
+    """
+
+    sensitive_action = True
 
     def post(self, request: Request) -> Response:
         body = inputs.json_object(request)
@@ -105,6 +118,8 @@ class FactorListView(SignedInView):
 class FactorDetailView(SignedInView):
     """DELETE ``factors/{id}/``: remove one of the caller's factors."""
 
+    sensitive_action = True
+
     def delete(self, request: Request, factor_id: str) -> Response:
         factors.remove_factor(request.user, factor_id, request=request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -113,10 +128,39 @@ class FactorDetailView(SignedInView):
 class FactorRevealView(SignedInView):
     """POST ``factors/{id}/reveal/``: the full number, recorded in the audit trail."""
 
+    sensitive_action = True
+
     def post(self, request: Request, factor_id: str) -> Response:
         inputs.json_object(request)
         number = factors.reveal_factor(request.user, factor_id, request=request._request)
-        return Response({"phone_number": number})
+        response = Response({"phone_number": number})
+        # A full number must not stay in a browser or proxy cache (CONTRACT §3).
+        add_never_cache_headers(response)
+        return response
+
+
+class ReauthenticationView(SignedInView):
+    """POST ``reauthentication/``: a step-up flow for the signed-in user, bound to the session.
+
+    Open to a password-only session too: passing the SMS step is exactly what it proves.
+    """
+
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request: Request) -> Response:
+        inputs.json_object(request)
+        if not mfa.authenticated_by_session(request):
+            raise InvalidRequest(
+                _(
+                    "Re-authentication needs a signed-in browser session. Token sites start "
+                    "a new flow and issue a new token (see the README)."
+                )
+            )
+        flow = flows.start_step_up(request.user, request=request._request)
+        return Response(
+            {"flow_id": str(flow.id), "expires_at": representations.timestamp(flow.expires_at)},
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class FlowView(SmsApiView):

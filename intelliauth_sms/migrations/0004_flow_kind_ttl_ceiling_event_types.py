@@ -12,30 +12,73 @@ def clamp_code_ttl(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('intelliauth_sms', '0003_audit_console_indexes'),
+        ("intelliauth_sms", "0003_audit_console_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='authflow',
-            name='kind',
-            field=models.CharField(choices=[('sign_in', 'sign-in'), ('step_up', 're-authentication (step-up)')], default='sign_in', max_length=16, verbose_name='kind'),
+            model_name="authflow",
+            name="kind",
+            field=models.CharField(
+                choices=[("sign_in", "sign-in"), ("step_up", "re-authentication (step-up)")],
+                default="sign_in",
+                max_length=16,
+                verbose_name="kind",
+            ),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='event_type',
-            field=models.CharField(choices=[('sms_sent', 'SMS code sent'), ('sms_refused', 'SMS send refused'), ('sms_delivery_failed', 'SMS delivery failed'), ('sms_not_sent_expired', 'SMS not sent: code expired'), ('code_checked', 'Code checked'), ('lockout_started', 'Lockout started'), ('sms_disabled', 'SMS disabled after repeated failures'), ('user_unlocked', 'User unlocked'), ('enrolment_refused', 'Enrolment refused'), ('flow_step_refused', 'Sign-in SMS step refused'), ('mfa_verified', 'Sign-in SMS step verified'), ('flow_login', 'Signed in after the SMS step'), ('reauthentication_started', 'Re-authentication started'), ('reauthenticated', 'Re-authenticated with the SMS step'), ('access_refused', 'Refused: the SMS step is required'), ('password_refused', 'Sign-in password refused'), ('sms_queue_unavailable', 'SMS queued: task broker unavailable'), ('factor_enrolled', 'Factor enrolled'), ('factor_removed', 'Factor removed'), ('number_revealed', 'Phone number revealed'), ('policy_changed', 'Policy changed'), ('recovery_requested', 'Recovery requested'), ('recovery_completed', 'Recovery completed')], max_length=32, verbose_name='event type'),
+            model_name="auditevent",
+            name="event_type",
+            field=models.CharField(
+                choices=[
+                    ("sms_sent", "SMS code sent"),
+                    ("sms_refused", "SMS send refused"),
+                    ("sms_delivery_failed", "SMS delivery failed"),
+                    ("sms_not_sent_expired", "SMS not sent: code expired"),
+                    ("code_checked", "Code checked"),
+                    ("lockout_started", "Lockout started"),
+                    ("sms_disabled", "SMS disabled after repeated failures"),
+                    ("user_unlocked", "User unlocked"),
+                    ("enrolment_refused", "Enrolment refused"),
+                    ("flow_step_refused", "Sign-in SMS step refused"),
+                    ("mfa_verified", "Sign-in SMS step verified"),
+                    ("flow_login", "Signed in after the SMS step"),
+                    ("reauthentication_started", "Re-authentication started"),
+                    ("reauthenticated", "Re-authenticated with the SMS step"),
+                    ("access_refused", "Refused: the SMS step is required"),
+                    ("password_refused", "Sign-in password refused"),
+                    ("sms_queue_unavailable", "SMS queued: task broker unavailable"),
+                    ("factor_enrolled", "Factor enrolled"),
+                    ("factor_removed", "Factor removed"),
+                    ("number_revealed", "Phone number revealed"),
+                    ("policy_changed", "Policy changed"),
+                    ("recovery_requested", "Recovery requested"),
+                    ("recovery_completed", "Recovery completed"),
+                ],
+                max_length=32,
+                verbose_name="event type",
+            ),
         ),
         migrations.AlterField(
-            model_name='tenantpolicy',
-            name='code_ttl_seconds',
-            field=models.PositiveIntegerField(default=300, help_text="A code's life, from 30 seconds to 10 minutes (NIST SP 800-63B-4). The guide's default is 5 minutes.", validators=[django.core.validators.MinValueValidator(30), django.core.validators.MaxValueValidator(600)], verbose_name='code lifetime (seconds)'),
+            model_name="tenantpolicy",
+            name="code_ttl_seconds",
+            field=models.PositiveIntegerField(
+                default=300,
+                help_text="A code's life, from 30 seconds to 10 minutes (NIST SP 800-63B-4). The guide's default is 5 minutes.",
+                validators=[
+                    django.core.validators.MinValueValidator(30),
+                    django.core.validators.MaxValueValidator(600),
+                ],
+                verbose_name="code lifetime (seconds)",
+            ),
         ),
         migrations.RunPython(clamp_code_ttl, migrations.RunPython.noop),
         migrations.AddConstraint(
-            model_name='tenantpolicy',
-            constraint=models.CheckConstraint(condition=models.Q(('code_ttl_seconds__gte', 30), ('code_ttl_seconds__lte', 600)), name='iasms_policy_code_ttl_range'),
+            model_name="tenantpolicy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("code_ttl_seconds__gte", 30), ("code_ttl_seconds__lte", 600)),
+                name="iasms_policy_code_ttl_range",
+            ),
         ),
     ]

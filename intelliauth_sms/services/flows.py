@@ -12,12 +12,20 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from intelliauth_sms import signals
+from intelliauth_sms import mfa, signals
 from intelliauth_sms.conf import app_settings
 from intelliauth_sms.crypto import hashes_match, keyed_hash
 from intelliauth_sms.exceptions import CodeExpired, InvalidRequest, NotFound
-from intelliauth_sms.models import AuthFlow, CodePurpose, EventType, FactorPurpose, SmsFactor
+from intelliauth_sms.models import (
+    AuthFlow,
+    CodePurpose,
+    EventType,
+    FactorPurpose,
+    FlowKind,
+    SmsFactor,
+)
 from intelliauth_sms.services import audit, codes
+from intelliauth_sms.services.access import has_sign_in_factor
 from intelliauth_sms.services.context import Caller
 from intelliauth_sms.services.lookup import get_owned, parse_uuid
 from intelliauth_sms.services.policy import current_policy
@@ -41,7 +49,9 @@ def _binding_secret(request: HttpRequest, flow_id: str, *, create: bool) -> str 
     return secrets_by_flow.get(flow_id)
 
 
-def start_flow(user: Any, *, request: HttpRequest | None = None) -> AuthFlow:
+def start_flow(
+    user: Any, *, request: HttpRequest | None = None, kind: str = FlowKind.SIGN_IN
+) -> AuthFlow:
     """Start the SMS step for ``user`` after their password was accepted.
 
     With ``request`` the flow is bound to its session: requests from another session
@@ -51,6 +61,7 @@ def start_flow(user: Any, *, request: HttpRequest | None = None) -> AuthFlow:
     flow = AuthFlow(
         user=user,
         tenant=tenant_for(user),
+        kind=kind,
         created_at=now,
         expires_at=now + timedelta(seconds=app_settings.FLOW_TTL_SECONDS),
     )
@@ -58,6 +69,24 @@ def start_flow(user: Any, *, request: HttpRequest | None = None) -> AuthFlow:
         secret = _binding_secret(request, str(flow.id), create=True)
         flow.session_binding = keyed_hash("flow-session", f"{flow.id}:{secret}")
     flow.save()
+    return flow
+
+
+def start_step_up(user: Any, *, request: HttpRequest) -> AuthFlow:
+    """Start a step-up flow for the signed-in ``user``, bound to the request's session.
+
+    The client runs it through ``initiate_sms_step`` / ``complete_sms_step``; verifying it
+    refreshes the session's MFA time. It can never be used to log in.
+    """
+    if not has_sign_in_factor(user):
+        raise NotFound(_("No phone is enrolled for SMS codes."))
+    flow = start_flow(user, request=request, kind=FlowKind.STEP_UP)
+    audit.record(
+        EventType.REAUTHENTICATION_STARTED,
+        _caller(flow, request),
+        purpose=CodePurpose.AUTHENTICATION,
+        subject_id=flow.id,
+    )
     return flow
 
 
@@ -172,7 +201,21 @@ def complete_sms_step(
         if verdict.error is None:
             _mark_verified(caller, flow)
     verdict.raise_if_refused()
+    if flow.kind == FlowKind.STEP_UP:
+        _refresh_session_mfa_time(flow, request)
     return flow
+
+
+def _refresh_session_mfa_time(flow: AuthFlow, request: HttpRequest | None) -> None:
+    """A verified step-up renews the MFA time of the session it is bound to.
+
+    Only while that session is still signed in as the flow's user: a session that logged
+    out or changed user meanwhile gains nothing.
+    """
+    if request is None or not hasattr(request, "session") or flow.verified_at is None:
+        return
+    if mfa.session_user_id(request) == str(flow.user.pk):
+        mfa.mark_session_verified(request, flow.user, flow.verified_at)
 
 
 def _mark_verified(caller: Caller, flow: AuthFlow) -> None:
@@ -182,7 +225,7 @@ def _mark_verified(caller: Caller, flow: AuthFlow) -> None:
     if flow.factor_id:
         SmsFactor.objects.filter(pk=flow.factor_id).update(last_used_at=now)
     audit.record(
-        EventType.MFA_VERIFIED,
+        EventType.REAUTHENTICATED if flow.kind == FlowKind.STEP_UP else EventType.MFA_VERIFIED,
         caller,
         purpose=CodePurpose.AUTHENTICATION,
         phone_last4=flow.factor.phone_last4 if flow.factor else "",
@@ -197,18 +240,25 @@ def _mark_verified(caller: Caller, flow: AuthFlow) -> None:
 
 
 def claim_verified_flow(flow: AuthFlow | object, *, request: HttpRequest | None = None) -> Any:
-    """Mark a verified, unexpired flow as used, once, and return its user.
+    """Mark a verified, unexpired sign-in flow as used, once, and return its user.
 
-    For sites that issue their own tokens after the SMS step; ``complete_login`` uses it
-    for Django sessions. Raises ``FlowNotUsable`` when the flow is unknown, expired, bound
-    to another session, not verified, or already used.
+    For sites that issue their own tokens after the SMS step (the token's MFA time is the
+    moment of this call); ``complete_login`` uses it for Django sessions. Raises
+    ``FlowNotUsable`` when the flow is unknown, expired, bound to another session, a
+    step-up flow, not verified, or already used.
     """
+    return _claim(flow, request).user
+
+
+def _claim(flow: AuthFlow | object, request: HttpRequest | None) -> AuthFlow:
     flow_id = flow.id if isinstance(flow, AuthFlow) else flow
     with transaction.atomic():
         try:
             locked = get_flow(flow_id, request=request, lock=True)
         except NotFound as exc:
             raise FlowNotUsable("unknown or expired flow") from exc
+        if locked.kind != FlowKind.SIGN_IN:
+            raise FlowNotUsable("a step-up flow cannot be used to log in")
         if not locked.is_verified:
             raise FlowNotUsable("the SMS step is not verified")
         if locked.logged_in_at is not None:
@@ -221,7 +271,7 @@ def claim_verified_flow(flow: AuthFlow | object, *, request: HttpRequest | None 
             purpose=CodePurpose.AUTHENTICATION,
             subject_id=locked.id,
         )
-    return locked.user
+    return locked
 
 
 def complete_login(
@@ -230,8 +280,12 @@ def complete_login(
     """Log the flow's user into this Django session, once, if the flow is verified.
 
     Call it from the site's view once the SMS step answered ``verified``. Raises
-    ``FlowNotUsable`` otherwise (see ``claim_verified_flow``). Returns the user.
+    ``FlowNotUsable`` otherwise (see ``claim_verified_flow``). Sets the session's MFA time
+    (the moment the step was verified), which MFA-bound access reads. Returns the user.
     """
-    user = claim_verified_flow(flow, request=request)
-    login(request, user, backend=backend)
-    return user
+    claimed = _claim(flow, request)
+    login(request, claimed.user, backend=backend)
+    # After login(): its ``user_logged_in`` receiver clears any MFA time a login leaves.
+    if claimed.verified_at is not None:
+        mfa.mark_session_verified(request, claimed.user, claimed.verified_at)
+    return claimed.user

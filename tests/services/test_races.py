@@ -35,6 +35,7 @@ from intelliauth_sms.models import (
 )
 from tests.conftest import last_code
 from tests.factories import SmsFactorFactory, UserFactory
+from tests.mfa import verified_token
 from tests.services.conftest import run_concurrently
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -68,9 +69,9 @@ def anonymous(ip: str = "127.0.0.1") -> JsonClient:
 
 
 def signed_in(user: Any, ip: str = "127.0.0.1") -> JsonClient:
-    """A client for ``user`` with its own copy of the user row (threads share nothing)."""
+    """A client for ``user`` (SMS step just passed) with its own copy of the user row."""
     client = anonymous(ip)
-    client.force_authenticate(get_user_model().objects.get(pk=user.pk))
+    client.force_authenticate(get_user_model().objects.get(pk=user.pk), token=verified_token())
     return client
 
 
