@@ -28,6 +28,7 @@ from example_project.demo.countries import DEFAULT_COUNTRY, countries
 from intelliauth_sms.exceptions import NotFound
 from intelliauth_sms.flows import FlowNotUsable, complete_login, get_flow, start_flow
 from intelliauth_sms.models import FactorPurpose
+from intelliauth_sms.services.access import refusal_for
 from intelliauth_sms.services.factors import factors_of
 
 NEXT = "next"
@@ -128,12 +129,18 @@ def sms_finish_view(request: HttpRequest, flow_id: str) -> HttpResponse:
 @login_required
 @require_GET
 def account_view(request: HttpRequest) -> HttpResponse:
-    """``/account/``: the user's phones, masked, with reveal, remove and "Add a phone"."""
+    """``/account/``: the user's phones, masked, with reveal, remove and "Add a phone".
+
+    A session that has not passed the SMS step (the user has a phone) sees no list: the
+    page runs the step first, as the API would refuse it (MFA-bound access).
+    """
+    needs_sms_step = refusal_for(request, request.user, sensitive=False) is not None
     return render(
         request,
         "demo/account.html",
         {
-            "factors": factors_of(request.user),
+            "factors": [] if needs_sms_step else factors_of(request.user),
+            "needs_sms_step": needs_sms_step,
             "countries": countries(),
             "default_country": DEFAULT_COUNTRY,
             "api_base_url": _api_base_url(),

@@ -359,6 +359,7 @@ def test_the_account_page_lists_the_users_factors_masked(
     SmsFactorFactory(user=user, phone="+447911123456", purpose=FactorPurpose.BACKUP)
     SmsFactorFactory(user=other_user, phone="+14155550199")
     client.force_login(user)
+    mark_session_verified_now(client, user)
 
     response = client.get("/account/")
 
@@ -370,6 +371,34 @@ def test_the_account_page_lists_the_users_factors_masked(
     assert "•••• 0199" not in html and "4155550199" not in html
     assert html.count(">Reveal<") == 2 and html.count(">Remove<") == 2
     assert "Sign-in (MFA)" in html and "Backup (recovery)" in html
+
+
+def mark_session_verified_now(client: Client, user: Any) -> None:
+    """The client's session passed the SMS step just now (as ``complete_login`` records)."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import RequestFactory
+    from django.utils import timezone
+
+    from intelliauth_sms.mfa import mark_session_verified
+
+    request = RequestFactory().get("/")
+    request.session = SessionStore(session_key=client.session.session_key)
+    mark_session_verified(request, user, timezone.now())
+    request.session.save()
+
+
+def test_a_password_only_session_sees_no_phones_until_the_sms_step(
+    client: Client, user: Any
+) -> None:
+    """MFA-bound access: the page shows no list and runs the SMS step first."""
+    SmsFactorFactory(user=user, phone=PHONE)
+    client.force_login(user)
+
+    html = client.get("/account/").content.decode()
+
+    assert 'data-needs-sms-step="1"' in html
+    assert 'class="factor"' not in html and "•••• 0100" not in html
+    assert 'id="step-up-form"' in html
 
 
 def test_the_account_page_has_the_add_a_phone_form(client: Client, user: Any) -> None:

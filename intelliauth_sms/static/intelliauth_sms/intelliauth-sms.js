@@ -12,6 +12,11 @@
  *   await sms.initiateMfaStep(flowId, 'sms');             // 202: "Sending code..."
  *   await sms.completeMfaStep(flowId, 'sms', { code });   // { status: 'verified' }
  *
+ *   // After `reauthentication_required` (or `mfa_required`): pass the SMS step again.
+ *   const stepUp = await sms.reauthenticate();            // a step-up flow for this session
+ *   await stepUp.initiate();                              // sends the code
+ *   await stepUp.complete({ code });                      // then retry the action
+ *
  * Every call returns a promise. A refusal rejects with an IntelliAuthError carrying the
  * API's stable `code`, its user-facing `message`, the HTTP `status`, and `retryAfter`
  * (seconds, or null) for `rate_limited` and `locked`, so a page can tell the user to wait.
@@ -53,6 +58,11 @@
     /** True for the refusals that ask the user to wait: rate_limited and locked. */
     get isWait() {
       return this.code === 'rate_limited' || this.code === 'locked';
+    }
+
+    /** True when the action needs the SMS step first: run reauthenticate(), then retry. */
+    get needsSmsStep() {
+      return this.code === 'reauthentication_required' || this.code === 'mfa_required';
     }
   }
 
@@ -214,7 +224,7 @@
       return enrolment;
     }
 
-    return {
+    var client = {
       baseUrl: baseUrl,
 
       /** startMfaEnrolment('sms', {phone_number, purpose?}) -> pending enrolment. */
@@ -264,7 +274,30 @@
       normalisePhoneNumber: async function (country, number) {
         return request('POST', 'phone-numbers/normalise/', { country: country, number: number });
       },
+
+      /**
+       * Start a step-up for the signed-in user (POST reauthentication/), bound to this
+       * browser session. Resolves to {flowId, expires_at, initiate(input?), complete({code})}:
+       * once complete() resolves to {status: 'verified'}, retry the refused action.
+       */
+      reauthenticate: async function () {
+        var started = await request('POST', 'reauthentication/', {});
+        var flowId = started.flow_id;
+        return {
+          flowId: flowId,
+          expires_at: started.expires_at,
+          /** Sends the code; resolves to {status: 'pending', phone_number_masked, expires_at}. */
+          initiate: function (input) {
+            return client.initiateMfaStep(flowId, SUPPORTED_METHOD, input);
+          },
+          /** The code the user typed; resolves to {status: 'verified'}. */
+          complete: function (input) {
+            return client.completeMfaStep(flowId, SUPPORTED_METHOD, input);
+          },
+        };
+      },
     };
+    return client;
   }
 
   return {

@@ -32,6 +32,14 @@
   var addHint = document.getElementById('add-hint');
   var addSuccess = document.getElementById('add-success');
 
+  var stepUpForm = document.getElementById('step-up-form');
+  var stepUpStatus = document.getElementById('step-up-status');
+  var stepUpCode = document.getElementById('step-up-code');
+  var stepUpVerify = document.getElementById('step-up-verify');
+  var stepUpResend = document.getElementById('step-up-resend');
+  var stepUpCancel = document.getElementById('step-up-cancel');
+  var stepUpError = document.getElementById('step-up-error');
+
   var PURPOSE_LABELS = { mfa: 'Sign-in (MFA)', backup: 'Backup (recovery)' };
 
   var enrolment = null;
@@ -70,6 +78,111 @@
     window.clearTimeout(hintTimer);
     addHint.hidden = true;
   }
+
+  // --- Confirming it's you (the SMS step again) --------------------------------------
+  //
+  // Reveal, remove and adding another phone need an SMS step in the last few minutes; the
+  // API answers `reauthentication_required` (or `mfa_required`) otherwise. The page then
+  // runs a step-up inline and tries the action once more.
+
+  var stepUp = null;
+  var waiting = null; // {resolve, reject} of the action waiting for the step
+
+  function showStepUpError(error) {
+    stepUpError.textContent = error.message;
+    stepUpError.hidden = false;
+  }
+
+  async function sendStepUpCode(again) {
+    stepUpError.hidden = true;
+    stepUpStatus.textContent = 'Sending code…';
+    try {
+      var sent = await stepUp.initiate();
+      stepUpStatus.textContent =
+        (again ? 'We sent a new code to ' : 'For your security, enter the code we sent to ') +
+        sent.phone_number_masked +
+        '.';
+      stepUpCode.value = '';
+      stepUpCode.focus();
+    } catch (error) {
+      stepUpStatus.textContent = '';
+      showStepUpError(error);
+    }
+  }
+
+  function endStepUp() {
+    stepUpForm.hidden = true;
+    stepUp = null;
+    waiting = null;
+  }
+
+  /** Run the SMS step in the page; resolves once it is verified, rejects on cancel. */
+  function confirmItsYou() {
+    return new Promise(function (resolve, reject) {
+      waiting = { resolve: resolve, reject: reject };
+      stepUpForm.hidden = false;
+      stepUpError.hidden = true;
+      client
+        .reauthenticate()
+        .then(function (started) {
+          stepUp = started;
+          return sendStepUpCode(false);
+        })
+        .catch(function (error) {
+          showStepUpError(error);
+        });
+    });
+  }
+
+  /** Do `action`; if it needs the SMS step, run it, then do `action` once more. */
+  async function withSmsStep(action) {
+    try {
+      return await action();
+    } catch (error) {
+      if (!error.needsSmsStep) {
+        throw error;
+      }
+      await confirmItsYou();
+      return action();
+    }
+  }
+
+  stepUpForm.addEventListener('submit', async function (event) {
+    event.preventDefault();
+    if (!stepUp || !waiting) {
+      return;
+    }
+    stepUpVerify.disabled = true;
+    stepUpError.hidden = true;
+    try {
+      await stepUp.complete({ code: stepUpCode.value });
+      var done = waiting;
+      endStepUp();
+      done.resolve();
+    } catch (error) {
+      showStepUpError(error);
+      stepUpCode.focus();
+      stepUpCode.select();
+    } finally {
+      stepUpVerify.disabled = false;
+    }
+  });
+
+  stepUpResend.addEventListener('click', function () {
+    if (stepUp) {
+      sendStepUpCode(true);
+    }
+  });
+
+  stepUpCancel.addEventListener('click', function () {
+    var cancelled = waiting;
+    endStepUp();
+    if (cancelled) {
+      cancelled.reject(
+        new IntelliAuthSms.IntelliAuthError('cancelled', 'Cancelled: nothing was changed.')
+      );
+    }
+  });
 
   // --- The list of factors -----------------------------------------------------------
 
@@ -143,7 +256,9 @@
       }
       button.disabled = true;
       try {
-        var revealed = await client.revealFactor(factorId);
+        var revealed = await withSmsStep(function () {
+          return client.revealFactor(factorId);
+        });
         number.textContent = revealed.phone_number;
         item.classList.add('revealed');
         button.textContent = 'Hide';
@@ -162,7 +277,9 @@
       }
       button.disabled = true;
       try {
-        await client.removeFactor(factorId);
+        await withSmsStep(function () {
+          return client.removeFactor(factorId);
+        });
         list.removeChild(item);
         noFactors.hidden = list.children.length > 0;
       } catch (error) {
@@ -211,10 +328,12 @@
     sendButton.textContent = 'Sending…';
     try {
       // The enrolment API takes E.164 only: format what the person typed first.
-      var phone = await client.normalisePhoneNumber(countrySelect.value, phoneInput.value);
-      enrolment = await client.startMfaEnrolment('sms', {
-        phone_number: phone.phone_number,
-        purpose: purposeSelect.value,
+      enrolment = await withSmsStep(async function () {
+        var phone = await client.normalisePhoneNumber(countrySelect.value, phoneInput.value);
+        return client.startMfaEnrolment('sms', {
+          phone_number: phone.phone_number,
+          purpose: purposeSelect.value,
+        });
       });
       showConfirm(false);
     } catch (error) {
@@ -284,4 +403,13 @@
 
   countrySelect.addEventListener('change', updatePlaceholder);
   updatePlaceholder();
+
+  // A session that has not passed the SMS step yet (the user has a phone): run it first.
+  if (root.getAttribute('data-needs-sms-step') === '1') {
+    withSmsStep(function () {
+      return client.listFactors().then(function () {
+        return refreshFactors();
+      });
+    }).catch(showFactorError);
+  }
 })();
