@@ -40,6 +40,11 @@ DEFAULTS: dict[str, Any] = {
     # Revealing a number, removing a factor or enrolling another one needs an SMS step
     # this recent (seconds).
     "REAUTHENTICATION_SECONDS": 300,
+    # Failed password attempts allowed at the drop-in sign-in (``intelliauth_sms.urls``)
+    # per username and per client IP, as "count/period" (django-ratelimit's syntax,
+    # "5/15m"); ``None`` turns that limit off. Counted in the shared cache.
+    "SIGN_IN_FAILURES_PER_USERNAME": "5/15m",
+    "SIGN_IN_FAILURES_PER_IP": "20/15m",
 }
 
 
@@ -105,6 +110,16 @@ class AppSettings:
     @property
     def REAUTHENTICATION_SECONDS(self) -> int:  # noqa: N802
         return int(self._get("REAUTHENTICATION_SECONDS"))
+
+    @property
+    def SIGN_IN_FAILURES_PER_USERNAME(self) -> str | None:  # noqa: N802
+        value = self._get("SIGN_IN_FAILURES_PER_USERNAME")
+        return None if value is None else str(value)
+
+    @property
+    def SIGN_IN_FAILURES_PER_IP(self) -> str | None:  # noqa: N802
+        value = self._get("SIGN_IN_FAILURES_PER_IP")
+        return None if value is None else str(value)
 
 
 app_settings = AppSettings()

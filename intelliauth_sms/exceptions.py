@@ -123,6 +123,18 @@ class RateLimited(RetryAfterError):
         return cls(message, retry_after=retry_after)
 
 
+class SignInThrottled(RateLimited):
+    """Too many failed password attempts for this username or from this IP (CONTRACT §4)."""
+
+    @classmethod
+    def for_wait(cls, retry_after: int) -> SignInThrottled:
+        """The sign-in copy, naming the real wait rounded up to minutes."""
+        message = _("Too many sign-in attempts. Wait %(wait)s, then try again.") % {
+            "wait": minutes_phrase(retry_after)
+        }
+        return cls(message, retry_after=retry_after)
+
+
 class CountryNotAllowed(SmsError):
     code = "country_not_allowed"
     status_code = 403

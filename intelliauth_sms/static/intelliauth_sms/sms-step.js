@@ -1,0 +1,241 @@
+/* The SMS step page of the drop-in sign-in (intelliauth_sms.urls): send the code at once,
+ * check it through the API with the JavaScript client, then POST the finish form. */
+(function () {
+  'use strict';
+
+  var HINT_AFTER_MS = 30 * 1000; // the guide: no SMS within 30 seconds
+  var MAX_TIMEOUT_MS = 2147483647;
+
+  var root = document.getElementById('sms-step');
+  if (!root) {
+    return;
+  }
+  var flowId = root.getAttribute('data-flow-id');
+  var finishForm = document.getElementById('finish-form');
+  var client = IntelliAuthSms.create({
+    baseUrl: root.getAttribute('data-api-base-url'),
+    csrfToken: finishForm.querySelector('[name=csrfmiddlewaretoken]').value,
+  });
+
+  var statusEl = document.getElementById('sms-status');
+  var codeForm = document.getElementById('code-form');
+  var codeInput = document.getElementById('code');
+  var verifyButton = document.getElementById('verify');
+  var resendButton = document.getElementById('resend');
+  var errorBox = document.getElementById('sms-error');
+  var errorMessage = document.getElementById('sms-error-message');
+  var errorDetail = document.getElementById('sms-error-detail');
+  var hint = document.getElementById('sms-hint');
+
+  var hintTimer = null;
+  var resendLabel = resendButton.textContent; // "Resend code"
+  var sending = false;
+  var checking = false;
+  var waitUntil = 0; // ms timestamp until which rate_limited / locked holds
+  var waitTimer = null;
+  var waitTicker = null;
+  var lockedNow = false; // locked: checking is refused too, not only sending
+  var finished = false;
+
+  // A reload of the page must not send another code (and use up the hourly limit).
+  var storageKey = 'intelliauth-sms:flow:' + flowId;
+
+  function remember(masked) {
+    try {
+      window.sessionStorage.setItem(storageKey, masked);
+    } catch (ignored) {
+      /* private mode: a reload sends a new code, which is fine */
+    }
+  }
+
+  function remembered() {
+    try {
+      return window.sessionStorage.getItem(storageKey);
+    } catch (ignored) {
+      return null;
+    }
+  }
+
+  function forget() {
+    try {
+      window.sessionStorage.removeItem(storageKey);
+    } catch (ignored) {
+      /* nothing to forget */
+    }
+  }
+
+  function minutes(seconds) {
+    var count = Math.max(1, Math.ceil(seconds / 60));
+    return count + (count === 1 ? ' minute' : ' minutes');
+  }
+
+  function showError(message, detail) {
+    errorMessage.textContent = message;
+    errorDetail.textContent = detail || '';
+    errorDetail.hidden = !detail;
+    errorBox.hidden = false;
+  }
+
+  function clearError() {
+    errorBox.hidden = true;
+    errorMessage.textContent = '';
+    errorDetail.textContent = '';
+  }
+
+  function startHintTimer() {
+    window.clearTimeout(hintTimer);
+    hint.hidden = true;
+    hintTimer = window.setTimeout(function () {
+      if (!finished && !codeInput.value.trim()) {
+        hint.hidden = false;
+      }
+    }, HINT_AFTER_MS);
+  }
+
+  function updateButtons() {
+    var waiting = Date.now() < waitUntil;
+    resendButton.disabled = sending || checking || waiting || finished;
+    verifyButton.disabled = sending || checking || finished || lockedNow;
+    resendButton.textContent = waiting
+      ? 'Resend in ' + minutes((waitUntil - Date.now()) / 1000)
+      : resendLabel;
+  }
+
+  /** rate_limited and locked: keep the buttons off for the wait the API named. */
+  function holdFor(error) {
+    var seconds = error.retryAfter;
+    lockedNow = error.code === 'locked';
+    window.clearTimeout(waitTimer);
+    window.clearInterval(waitTicker);
+    if (seconds === null) {
+      waitUntil = Number.MAX_SAFE_INTEGER; // locked until support unlocks the account
+    } else {
+      waitUntil = Date.now() + seconds * 1000;
+      waitTimer = window.setTimeout(function () {
+        waitUntil = 0;
+        lockedNow = false;
+        window.clearInterval(waitTicker);
+        updateButtons();
+      }, Math.min(seconds * 1000, MAX_TIMEOUT_MS));
+      waitTicker = window.setInterval(updateButtons, 15 * 1000); // keep "in N minutes" true
+    }
+    updateButtons();
+  }
+
+  function expired() {
+    finished = true;
+    forget();
+    window.clearTimeout(hintTimer);
+    hint.hidden = true;
+    codeForm.hidden = true;
+    statusEl.textContent = 'This sign-in has expired.';
+    showError('Sign in again to get a new code.');
+    updateButtons();
+  }
+
+  function report(error) {
+    if (error.code === 'not_found') {
+      expired();
+      return;
+    }
+    var detail = null;
+    if (error.code === 'invalid_code' && error.attemptsRemaining !== null) {
+      detail =
+        error.attemptsRemaining === 1
+          ? '1 attempt left.'
+          : error.attemptsRemaining + ' attempts left.';
+    }
+    // The API's message is the guide's copy, and names the real wait where there is one.
+    showError(error.message, detail);
+    if (error.isWait) {
+      holdFor(error);
+    }
+  }
+
+  function showSent(masked, again) {
+    statusEl.textContent =
+      (again ? 'We sent a new code to ' : 'We sent a code to ') +
+      masked +
+      '.' +
+      (again ? ' Only the latest code works.' : '');
+    codeForm.hidden = false;
+    codeInput.value = '';
+    codeInput.focus();
+    startHintTimer();
+  }
+
+  async function send(again) {
+    if (sending || finished) {
+      return;
+    }
+    sending = true;
+    clearError();
+    updateButtons();
+    var previousStatus = statusEl.textContent;
+    statusEl.textContent = again ? 'Sending a new code…' : 'Sending code…';
+    try {
+      var answer = await client.initiateMfaStep(flowId, 'sms');
+      remember(answer.phone_number_masked);
+      showSent(answer.phone_number_masked, again);
+    } catch (error) {
+      // A refused resend leaves the code already sent working: keep saying where it went.
+      statusEl.textContent = again ? previousStatus : 'We could not send a code.';
+      codeForm.hidden = false;
+      report(error);
+    } finally {
+      sending = false;
+      updateButtons();
+    }
+  }
+
+  async function check(event) {
+    event.preventDefault();
+    if (checking || finished) {
+      return;
+    }
+    checking = true;
+    clearError();
+    updateButtons();
+    verifyButton.textContent = 'Checking…';
+    try {
+      await client.completeMfaStep(flowId, 'sms', { code: codeInput.value });
+      finished = true;
+      forget();
+      window.clearTimeout(hintTimer);
+      hint.hidden = true;
+      statusEl.textContent = 'Verified. Signing you in…';
+      finishForm.submit();
+    } catch (error) {
+      report(error);
+      codeInput.focus();
+      codeInput.select();
+    } finally {
+      checking = false;
+      verifyButton.textContent = 'Verify';
+      updateButtons();
+    }
+  }
+
+  codeForm.addEventListener('submit', check);
+  resendButton.addEventListener('click', function () {
+    send(true);
+  });
+  codeInput.addEventListener('input', function () {
+    if (codeInput.value.trim()) {
+      hint.hidden = true;
+    }
+  });
+
+  var alreadySent = remembered();
+  if (root.getAttribute('data-verified') === 'true') {
+    finished = true;
+    forget();
+    statusEl.textContent = 'Verified. Signing you in…';
+    finishForm.submit();
+  } else if (alreadySent) {
+    showSent(alreadySent, false);
+    updateButtons();
+  } else {
+    send(false);
+  }
+})();
