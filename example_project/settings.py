@@ -43,8 +43,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "phonenumber_field",
     "encrypted_model_fields",
-    "intelliauth_sms",
+    # Before intelliauth_sms: its templates override the drop-in sign-in's
+    # (intelliauth_sms/signin/base.html and login.html), the usual Django way.
     "example_project.demo",
+    "intelliauth_sms",
 ]
 
 MIDDLEWARE = [
@@ -115,14 +117,14 @@ USE_TZ = True
 STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-LOGIN_URL = "demo:login"  # the demo sign-in, with its SMS step
+LOGIN_URL = "intelliauth_sms_signin:login"  # the app's drop-in sign-in, with its SMS step
 LOGIN_REDIRECT_URL = "demo:account"
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Session only: HTTP Basic would be a password-only way past the SMS step.
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [

@@ -1,17 +1,20 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
-from example_project.demo import views as demo_views
+# The password-only login pages of the admin and of DRF's browsable API send people to the
+# app's drop-in sign-in instead (keeping ``next``), so its SMS step cannot be bypassed.
+to_sign_in = RedirectView.as_view(pattern_name="intelliauth_sms_signin:login", query_string=True)
 
 urlpatterns = [
-    # The only way in is the demo's sign-in, with its SMS step: the admin's and DRF's
-    # password-only login pages redirect there (keeping ``next``).
-    path("admin/login/", demo_views.login_redirect_view),
-    path("api-auth/login/", demo_views.login_redirect_view),
+    # The drop-in sign-in: /accounts/login/, /accounts/login/sms/<flow_id>/, /accounts/logout/.
+    path("accounts/", include("intelliauth_sms.urls")),
+    path("admin/login/", to_sign_in),
+    path("api-auth/login/", to_sign_in),
     path("admin/", admin.site.urls),
     path("api/mfa/sms/", include("intelliauth_sms.api.urls")),
     # Log in/out links for DRF's browsable API.
     path("api-auth/", include("rest_framework.urls")),
-    # The demo pages: /login/, /login/sms/<flow_id>/, /account/, /logout/; / -> /account/.
+    # The demo's own pages: /account/; / -> /account/.
     path("", include("example_project.demo.urls")),
 ]

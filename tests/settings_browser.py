@@ -5,10 +5,11 @@ SQLite in memory, local-memory cache, eager Celery and the locmem SMS backend, a
 from ``intelliauth_sms.backends.locmem.outbox``.
 """
 
+from tests.demo.conftest import with_demo_app
 from tests.settings import *  # noqa: F403
 from tests.settings import INSTALLED_APPS
 
-INSTALLED_APPS = [*INSTALLED_APPS, "example_project.demo"]
+INSTALLED_APPS = with_demo_app(INSTALLED_APPS)
 ROOT_URLCONF = "example_project.urls"
-LOGIN_URL = "demo:login"
+LOGIN_URL = "intelliauth_sms_signin:login"
 LOGIN_REDIRECT_URL = "demo:account"

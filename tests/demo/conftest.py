@@ -9,13 +9,23 @@ import pytest
 DEMO_APP = "example_project.demo"
 
 
+def with_demo_app(installed_apps: list[str]) -> list[str]:
+    """``installed_apps`` with the demo just before intelliauth_sms, as the example site has it.
+
+    Listed first, its templates override the drop-in sign-in's (its look, its login aside).
+    """
+    apps = [app for app in installed_apps if app != DEMO_APP]
+    at = apps.index("intelliauth_sms")
+    return [*apps[:at], DEMO_APP, *apps[at:]]
+
+
 @pytest.fixture
 def demo_site(settings: Any) -> Any:
     """Install ``example_project.demo`` and serve ``example_project.urls``."""
-    if DEMO_APP not in settings.INSTALLED_APPS:
-        settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, DEMO_APP]
+    if with_demo_app(settings.INSTALLED_APPS) != list(settings.INSTALLED_APPS):
+        settings.INSTALLED_APPS = with_demo_app(settings.INSTALLED_APPS)
     settings.ROOT_URLCONF = "example_project.urls"
-    settings.LOGIN_URL = "demo:login"
+    settings.LOGIN_URL = "intelliauth_sms_signin:login"
     settings.LOGIN_REDIRECT_URL = "demo:account"
     return settings
 

@@ -27,5 +27,5 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"{'Created' if created else 'Reset'} demo user.")
             + f"\n  username: {DEMO_USERNAME}\n  password: {DEMO_PASSWORD}"
-            + "\n  sign in at http://127.0.0.1:8000/login/"
+            + "\n  sign in at http://127.0.0.1:8000/accounts/login/"
         )
