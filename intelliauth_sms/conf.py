@@ -45,6 +45,15 @@ DEFAULTS: dict[str, Any] = {
     # "5/15m"); ``None`` turns that limit off. Counted in the shared cache.
     "SIGN_IN_FAILURES_PER_USERNAME": "5/15m",
     "SIGN_IN_FAILURES_PER_IP": "20/15m",
+    # The site's security questions for account recovery: a list of {"id", "text"}.
+    # Tenants may add their own in the console.
+    "SECURITY_QUESTIONS": [
+        {"id": "first-school", "text": "What was the name of your first school?"},
+        {"id": "childhood-street", "text": "What street did you live on as a child?"},
+        {"id": "first-employer", "text": "What was the name of your first employer?"},
+        {"id": "favourite-teacher", "text": "What was the surname of your favourite teacher?"},
+        {"id": "first-concert", "text": "Who did you see at the first concert you went to?"},
+    ],
 }
 
 
@@ -110,6 +119,13 @@ class AppSettings:
     @property
     def REAUTHENTICATION_SECONDS(self) -> int:  # noqa: N802
         return int(self._get("REAUTHENTICATION_SECONDS"))
+
+    @property
+    def SECURITY_QUESTIONS(self) -> list[dict[str, str]]:  # noqa: N802
+        return [
+            {"id": str(item["id"]), "text": str(item["text"])}
+            for item in self._get("SECURITY_QUESTIONS")
+        ]
 
     @property
     def SIGN_IN_FAILURES_PER_USERNAME(self) -> str | None:  # noqa: N802

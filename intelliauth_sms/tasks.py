@@ -6,6 +6,8 @@ the code encrypted with the site's ``FIELD_ENCRYPTION_KEY``.
 
 from __future__ import annotations
 
+import secrets
+from smtplib import SMTPException
 from typing import Any
 
 from celery import shared_task
@@ -22,12 +24,49 @@ def deliver_sms(message_id: str, sealed_code: str) -> str | None:
     return None if status is None else str(status)
 
 
-@shared_task(name="intelliauth_sms.send_security_email", ignore_result=True)
-def send_security_email(user_id: Any, kind: str, context: dict[str, Any]) -> bool:
-    """Email the user about a change to their SMS factors (an independent channel)."""
+#: Attempts at a notice after the first, and the longest wait between two (seconds).
+EMAIL_MAX_RETRIES = 5
+EMAIL_MAX_BACKOFF = 600
+
+
+def email_retry_delay(retries: int) -> int:
+    """Seconds before retry number ``retries + 1``: 30 s doubling, capped, with jitter."""
+    base = min(EMAIL_MAX_BACKOFF, 30 * 2**retries)
+    return base // 2 + secrets.randbelow(base // 2 + 1)
+
+
+@shared_task(
+    bind=True,
+    name="intelliauth_sms.send_security_email",
+    ignore_result=True,
+    max_retries=EMAIL_MAX_RETRIES,
+)
+def send_security_email(
+    self: Any, user_id: Any, kind: str, context: dict[str, Any], purpose: str = ""
+) -> Any:
+    """Email the user a security notice; retried with backoff, its outcome audited.
+
+    A notice that still fails after the last retry is recorded as ``email_failed`` and
+    dropped: it never blocks or undoes the step that caused it.
+    """
+    from intelliauth_sms.services.notifications import record_outcome
     from intelliauth_sms.services.notifications import send_security_email as send
 
-    return send(user_id, kind, context)
+    try:
+        sent = send(user_id, kind, context)
+    except (SMTPException, OSError) as exc:
+        if self.request.retries < EMAIL_MAX_RETRIES:
+            # ``throw=False``: a worker schedules the retry and ends this run; run eagerly
+            # (tests, the demo) Celery applies the returned retry at once, and no
+            # exception escapes into the request that queued the notice.
+            return self.retry(
+                exc=exc, countdown=email_retry_delay(self.request.retries), throw=False
+            )
+        record_outcome(user_id, kind, purpose, error=exc, attempts=self.request.retries + 1)
+        return False
+    if sent:
+        record_outcome(user_id, kind, purpose, error=None, attempts=self.request.retries + 1)
+    return sent
 
 
 def _apply(task: Any, *args: Any) -> None:
@@ -42,9 +81,11 @@ def enqueue_delivery(message_id: str, sealed_code: str) -> None:
     _apply(deliver_sms, message_id, sealed_code)
 
 
-def enqueue_security_email(user_id: Any, kind: str, context: dict[str, Any]) -> None:
+def enqueue_security_email(
+    user_id: Any, kind: str, context: dict[str, Any], purpose: str = ""
+) -> None:
     """Queue a security notification email (call from ``transaction.on_commit``)."""
-    _apply(send_security_email, user_id, kind, context)
+    _apply(send_security_email, user_id, kind, context, purpose)
 
 
 @shared_task(name="intelliauth_sms.clean_up", ignore_result=True)

@@ -20,7 +20,13 @@ from intelliauth_sms.admin import views
 from intelliauth_sms.admin.access import POLICY, TenantScopedAdmin, console_access
 from intelliauth_sms.admin.forms import CountryRuleForm, CountryRuleFormSet, TenantPolicyForm
 from intelliauth_sms.client_ip import client_ip
-from intelliauth_sms.models import CountryRule, Tenant, TenantMembership, TenantPolicy
+from intelliauth_sms.models import (
+    CountryRule,
+    SecurityQuestion,
+    Tenant,
+    TenantMembership,
+    TenantPolicy,
+)
 from intelliauth_sms.services.console import FieldChange, record_policy_changes
 
 # Form fields that are not settings: the row id, the parent key, the delete box.
@@ -155,6 +161,19 @@ class CountryRuleInline(ConsoleInline, admin.TabularInline):
     ordering = ["country"]
 
 
+class SecurityQuestionInline(ConsoleInline, admin.TabularInline):
+    """The tenant's own security questions, offered for recovery after the site's list.
+
+    Answers are never shown anywhere; a question is retired by unticking "offered" (users
+    who answered it keep their answer, which recovery still checks).
+    """
+
+    model = SecurityQuestion
+    extra = 0
+    fields = ["text", "is_active"]
+    verbose_name_plural = _("security questions (in addition to the site's)")
+
+
 class TenantMembershipInline(ConsoleInline, admin.TabularInline):
     """Who holds a console role: superusers only (granting a role is granting access).
 
@@ -190,7 +209,12 @@ class TenantAdmin(TenantScopedAdmin):
     list_display = ["name", "slug", "today_link"]
     search_fields = ["name", "slug"]
     fields = ["name", "slug"]
-    inlines = [TenantPolicyInline, CountryRuleInline, TenantMembershipInline]
+    inlines = [
+        TenantPolicyInline,
+        CountryRuleInline,
+        SecurityQuestionInline,
+        TenantMembershipInline,
+    ]
 
     def tenant_id_of(self, obj: Model) -> int | None:
         return obj.pk
@@ -203,7 +227,7 @@ class TenantAdmin(TenantScopedAdmin):
     def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
         if obj is None:
             # A new tenant gets its policy, with the defaults, when it is saved.
-            return [CountryRuleInline, TenantMembershipInline]
+            return [CountryRuleInline, SecurityQuestionInline, TenantMembershipInline]
         return list(self.inlines)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
@@ -247,6 +271,8 @@ class TenantAdmin(TenantScopedAdmin):
             changes = formset_changes(formset, "country_rule", key_field="country")
         elif formset.model is TenantMembership:
             changes = formset_changes(formset, "membership", key_field="user")
+        elif formset.model is SecurityQuestion:
+            changes = formset_changes(formset, "security_question", key_field="text")
         else:  # pragma: no cover - every inline is one of the above
             changes = []
         super().save_formset(request, form, formset, change)

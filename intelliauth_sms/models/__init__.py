@@ -5,6 +5,7 @@ from intelliauth_sms.models.code import CodePurpose, CodeState, SmsCode
 from intelliauth_sms.models.factor import FactorPurpose, PendingEnrolment, SmsFactor
 from intelliauth_sms.models.flow import AuthFlow, FlowKind
 from intelliauth_sms.models.message import MessageStatus, SmsMessage
+from intelliauth_sms.models.recovery import SecurityAnswer, SecurityQuestion
 from intelliauth_sms.models.tenant import (
     DEFAULT_TENANT_SLUG,
     CountryRule,
@@ -27,6 +28,8 @@ __all__ = [
     "MessageStatus",
     "Outcome",
     "PendingEnrolment",
+    "SecurityAnswer",
+    "SecurityQuestion",
     "SendLock",
     "SmsCode",
     "SmsFactor",

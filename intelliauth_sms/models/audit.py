@@ -34,7 +34,12 @@ class EventType(models.TextChoices):
     NUMBER_REVEALED = "number_revealed", _("Phone number revealed")
     POLICY_CHANGED = "policy_changed", _("Policy changed")
     RECOVERY_REQUESTED = "recovery_requested", _("Recovery requested")
+    RECOVERY_REFUSED = "recovery_refused", _("Recovery refused")
     RECOVERY_COMPLETED = "recovery_completed", _("Recovery completed")
+    RECOVERY_LOGIN = "recovery_login", _("Signed in after recovery")
+    SECURITY_ANSWERS_CHANGED = "security_answers_changed", _("Security answers changed")
+    EMAIL_SENT = "email_sent", _("Notification email sent")
+    EMAIL_FAILED = "email_failed", _("Notification email failed")
 
 
 class Outcome(models.TextChoices):

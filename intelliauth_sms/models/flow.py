@@ -16,13 +16,16 @@ from intelliauth_sms.models.tenant import Tenant
 class FlowKind(models.TextChoices):
     SIGN_IN = "sign_in", _("sign-in")
     STEP_UP = "step_up", _("re-authentication (step-up)")
+    RECOVERY = "recovery", _("account recovery")
 
 
 class AuthFlow(models.Model):
     """One sign-in attempt of one user. Its random UUID4 id is the capability.
 
     A ``step_up`` flow re-proves a signed-in user (``POST reauthentication/``): verifying it
-    refreshes the session's MFA time; it can never be used to log in.
+    refreshes the session's MFA time; it can never be used to log in. A ``recovery`` flow
+    is an SMS account recovery (``POST recovery/``) to the user's backup phone: its id is
+    the recovery id, and only ``recovery_login`` may log in with it.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

@@ -7,7 +7,6 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from intelliauth_sms import signals
 from intelliauth_sms.crypto import phone_hash
@@ -161,7 +160,7 @@ def _enrol(caller: Caller, enrolment: PendingEnrolment) -> SmsFactor:
         "factor_enrolled",
         {
             "phone_number_masked": factor.phone_number_masked,
-            "when": date_format(now, "DATETIME_FORMAT"),
+            "when": now,
         },
     )
     request = caller.request

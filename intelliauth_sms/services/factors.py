@@ -8,7 +8,6 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from intelliauth_sms import signals
 from intelliauth_sms.models import EventType, SmsFactor
@@ -55,7 +54,7 @@ def remove_factor(user: Any, factor_id: object, *, request: HttpRequest | None =
             "factor_removed",
             {
                 "phone_number_masked": factor.phone_number_masked,
-                "when": date_format(timezone.now(), "DATETIME_FORMAT"),
+                "when": timezone.now(),
             },
         )
         transaction.on_commit(

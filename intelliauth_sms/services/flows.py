@@ -32,6 +32,19 @@ from intelliauth_sms.services.policy import current_policy
 from intelliauth_sms.tenancy import tenant_for
 
 _SESSION_KEY = "intelliauth_sms.flows"
+#: The kinds the flow endpoints serve; recovery flows have their own endpoints.
+STEP_KINDS = (FlowKind.SIGN_IN, FlowKind.STEP_UP)
+#: What each kind's successful SMS step records and is audited as.
+_PURPOSE = {
+    FlowKind.SIGN_IN: CodePurpose.AUTHENTICATION,
+    FlowKind.STEP_UP: CodePurpose.AUTHENTICATION,
+    FlowKind.RECOVERY: CodePurpose.RECOVERY,
+}
+_VERIFIED_EVENT = {
+    FlowKind.SIGN_IN: EventType.MFA_VERIFIED,
+    FlowKind.STEP_UP: EventType.REAUTHENTICATED,
+    FlowKind.RECOVERY: EventType.RECOVERY_COMPLETED,
+}
 
 
 class FlowNotUsable(Exception):
@@ -102,10 +115,17 @@ def _bound_to(flow: AuthFlow, request: HttpRequest | None) -> bool:
 
 
 def get_flow(
-    flow_id: object, *, request: HttpRequest | None = None, lock: bool = False
+    flow_id: object,
+    *,
+    request: HttpRequest | None = None,
+    lock: bool = False,
+    kinds: tuple[str, ...] = STEP_KINDS,
 ) -> AuthFlow:
-    """A live flow this request may use; unknown, expired, foreign or malformed: ``not_found``."""
-    queryset = AuthFlow.objects.select_related("user", "tenant")
+    """A live flow this request may use; unknown, expired, foreign or malformed: ``not_found``.
+
+    ``kinds`` keeps each endpoint to its own flows: a recovery id is not a sign-in flow.
+    """
+    queryset = AuthFlow.objects.select_related("user", "tenant").filter(kind__in=kinds)
     if lock:
         queryset = queryset.select_for_update(of=("self",))
     flow = get_owned(queryset.filter(expires_at__gt=timezone.now()), parse_uuid(flow_id))
@@ -171,24 +191,39 @@ def complete_sms_step(
     flow_id: object, code: object, *, request: HttpRequest | None = None
 ) -> AuthFlow:
     """Check the code typed for the flow; on success the flow is verified (``mfa_verified``)."""
-    flow = get_flow(flow_id, request=request)
+    flow = verify_flow_code(flow_id, code, request=request, kinds=STEP_KINDS)
+    if flow.kind == FlowKind.STEP_UP:
+        _refresh_session_mfa_time(flow, request)
+    return flow
+
+
+def verify_flow_code(
+    flow_id: object, code: object, *, request: HttpRequest | None, kinds: tuple[str, ...]
+) -> AuthFlow:
+    """Check the code typed for a flow of one of ``kinds``; on success mark it verified.
+
+    The one check of every flow kind (sign-in, step-up, recovery): the code core judges the
+    code under the user's lock, and the verified flow is recorded, audited and signalled.
+    """
+    flow = get_flow(flow_id, request=request, kinds=kinds)
     caller = _caller(flow, request)
+    purpose = _PURPOSE[FlowKind(flow.kind)]
     last4 = flow.factor.phone_last4 if flow.factor else ""
     with audit.refusals_recorded(
         EventType.CODE_CHECKED,
         caller,
-        purpose=CodePurpose.AUTHENTICATION,
+        purpose=purpose,
         phone_last4=last4,
         subject_id=flow.id,
     ):
         typed = codes.normalise_code(code)
     with transaction.atomic():
-        flow = get_flow(flow.id, request=request, lock=True)
+        flow = get_flow(flow.id, request=request, lock=True, kinds=kinds)
         # Judged (and audited) even on a verified flow: its code is used, so the answer is
         # ``code_expired``, or ``locked`` while the user's lockout lasts (CONTRACT §3).
         verdict = codes.check_code(
             caller,
-            purpose=CodePurpose.AUTHENTICATION,
+            purpose=purpose,
             subject_id=flow.id,
             typed=typed,
             phone_last4=last4,
@@ -201,8 +236,6 @@ def complete_sms_step(
         if verdict.error is None:
             _mark_verified(caller, flow)
     verdict.raise_if_refused()
-    if flow.kind == FlowKind.STEP_UP:
-        _refresh_session_mfa_time(flow, request)
     return flow
 
 
@@ -224,19 +257,27 @@ def _mark_verified(caller: Caller, flow: AuthFlow) -> None:
     flow.save(update_fields=["verified_at"])
     if flow.factor_id:
         SmsFactor.objects.filter(pk=flow.factor_id).update(last_used_at=now)
+    kind = FlowKind(flow.kind)
     audit.record(
-        EventType.REAUTHENTICATED if flow.kind == FlowKind.STEP_UP else EventType.MFA_VERIFIED,
+        _VERIFIED_EVENT[kind],
         caller,
-        purpose=CodePurpose.AUTHENTICATION,
+        purpose=_PURPOSE[kind],
         phone_last4=flow.factor.phone_last4 if flow.factor else "",
         subject_id=flow.id,
     )
     request = caller.request
-    transaction.on_commit(
-        lambda: signals.mfa_verified.send(
-            sender=__name__, user=flow.user, flow=flow, request=request
+    if kind == FlowKind.RECOVERY:
+        transaction.on_commit(
+            lambda: signals.recovery_completed.send(
+                sender=__name__, user=flow.user, recovery=flow, request=request
+            )
         )
-    )
+    else:
+        transaction.on_commit(
+            lambda: signals.mfa_verified.send(
+                sender=__name__, user=flow.user, flow=flow, request=request
+            )
+        )
 
 
 def claim_verified_flow(flow: AuthFlow | object, *, request: HttpRequest | None = None) -> Any:
@@ -247,18 +288,20 @@ def claim_verified_flow(flow: AuthFlow | object, *, request: HttpRequest | None 
     ``FlowNotUsable`` when the flow is unknown, expired, bound to another session, a
     step-up flow, not verified, or already used.
     """
-    return _claim(flow, request).user
+    return claim_flow(flow, request, kind=FlowKind.SIGN_IN).user
 
 
-def _claim(flow: AuthFlow | object, request: HttpRequest | None) -> AuthFlow:
+def claim_flow(flow: AuthFlow | object, request: HttpRequest | None, *, kind: str) -> AuthFlow:
+    """Mark a verified flow of ``kind`` as used for a login, once; ``FlowNotUsable`` else.
+
+    Step-up flows are never of a kind that logs in.
+    """
     flow_id = flow.id if isinstance(flow, AuthFlow) else flow
     with transaction.atomic():
         try:
-            locked = get_flow(flow_id, request=request, lock=True)
+            locked = get_flow(flow_id, request=request, lock=True, kinds=(kind,))
         except NotFound as exc:
-            raise FlowNotUsable("unknown or expired flow") from exc
-        if locked.kind != FlowKind.SIGN_IN:
-            raise FlowNotUsable("a step-up flow cannot be used to log in")
+            raise FlowNotUsable("unknown or expired flow, or not one that can log in") from exc
         if not locked.is_verified:
             raise FlowNotUsable("the SMS step is not verified")
         if locked.logged_in_at is not None:
@@ -266,9 +309,9 @@ def _claim(flow: AuthFlow | object, request: HttpRequest | None) -> AuthFlow:
         locked.logged_in_at = timezone.now()
         locked.save(update_fields=["logged_in_at"])
         audit.record(
-            EventType.FLOW_LOGIN,
+            EventType.RECOVERY_LOGIN if kind == FlowKind.RECOVERY else EventType.FLOW_LOGIN,
             _caller(locked, request),
-            purpose=CodePurpose.AUTHENTICATION,
+            purpose=_PURPOSE[FlowKind(kind)],
             subject_id=locked.id,
         )
     return locked
@@ -283,7 +326,14 @@ def complete_login(
     ``FlowNotUsable`` otherwise (see ``claim_verified_flow``). Sets the session's MFA time
     (the moment the step was verified), which MFA-bound access reads. Returns the user.
     """
-    claimed = _claim(flow, request)
+    return login_with_flow(request, flow, kind=FlowKind.SIGN_IN, backend=backend)
+
+
+def login_with_flow(
+    request: HttpRequest, flow: AuthFlow | object, *, kind: str, backend: str | None = None
+) -> Any:
+    """Claim a verified flow of ``kind``, log its user in and set the session's MFA time."""
+    claimed = claim_flow(flow, request, kind=kind)
     login(request, claimed.user, backend=backend)
     # After login(): its ``user_logged_in`` receiver clears any MFA time a login leaves.
     if claimed.verified_at is not None:

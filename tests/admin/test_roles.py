@@ -177,6 +177,8 @@ def test_superusers_add_tenants_and_manage_memberships(login: Any, superuser: An
             "country_rules-INITIAL_FORMS": "0",
             "memberships-TOTAL_FORMS": "0",
             "memberships-INITIAL_FORMS": "0",
+            "security_questions-TOTAL_FORMS": "0",
+            "security_questions-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302, response.context and response.context["errors"]
