@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from intelliauth_sms.api import views
+from intelliauth_sms.api import recovery, views
 
 app_name = "intelliauth_sms"
 
@@ -34,6 +34,18 @@ urlpatterns = [
         name="flow-sms-complete",
     ),
     path("reauthentication/", views.ReauthenticationView.as_view(), name="reauthentication"),
+    path(
+        "security-questions/",
+        recovery.SecurityQuestionsView.as_view(),
+        name="security-questions",
+    ),
+    path("security-answers/", recovery.SecurityAnswersView.as_view(), name="security-answers"),
+    path("recovery/", recovery.RecoveryStartView.as_view(), name="recovery-start"),
+    path(
+        "recovery/<str:recovery_id>/complete/",
+        recovery.RecoveryCompleteView.as_view(),
+        name="recovery-complete",
+    ),
     # Last: unknown paths (empty ids, extra segments, a missing trailing slash) answer
     # the contract's JSON ``not_found`` instead of the site's HTML 404 or a redirect.
     re_path(r"^.*$", views.UnknownPathView.as_view(), name="unknown-path"),

@@ -9,7 +9,8 @@ import pytest
 from intelliauth_sms.models import AuditEvent, EventType, SecurityQuestion
 from tests.admin.conftest import ADMIN, management_data
 from tests.mfa import verified_token
-from tests.recovery import QUESTIONS_URL
+
+QUESTIONS_URL = "/api/mfa/sms/security-questions/"
 
 pytestmark = pytest.mark.django_db
 
