@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory
 GB_MOBILE = "+447911123456"
 ACCOUNT_URL = re.compile(r".*/account/$")
-SMS_STEP_URL = re.compile(r".*/login/sms/[0-9a-f-]{36}/$")
+SMS_STEP_URL = re.compile(r".*/accounts/login/sms/[0-9a-f-]{36}/$")
 NATIONAL_COPY = "Enter a mobile number that is valid for the country you chose."
 
 
@@ -28,7 +28,7 @@ def bob(transactional_db: Any) -> Any:
 
 
 def sign_in(page: Any, expect: Any, username: str = "bob") -> None:
-    page.goto("/login/")
+    page.goto("/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("#sign-in")
@@ -156,7 +156,7 @@ def test_a_phone_added_on_the_account_page_is_asked_for_at_the_next_sign_in(
     expect(page.locator("#factor-list .factor")).to_have_count(1)
 
     page.click("#logout")
-    expect(page).to_have_url(re.compile(r".*/login/$"))
+    expect(page).to_have_url(re.compile(r".*/accounts/login/$"))
     page.fill("#id_username", "bob")
     page.fill("#id_password", PASSWORD)
     page.click("#sign-in")

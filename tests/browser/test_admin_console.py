@@ -35,7 +35,7 @@ def staff(tenant: Any, username: str, role: str) -> Any:
 
 
 def sign_in(page: Any, expect: Any, username: str, next_url: str = "") -> None:
-    page.goto(f"/login/?next={next_url}" if next_url else "/login/")
+    page.goto(f"/accounts/login/?next={next_url}" if next_url else "/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("#sign-in")

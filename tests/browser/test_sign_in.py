@@ -1,4 +1,7 @@
-"""Signing in through the demo site in Chromium: password, then the SMS step page."""
+"""Signing in through the app's drop-in sign-in (on the demo site) in Chromium.
+
+Password, then the SMS step page; and the Django admin's login sent through it.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory
 PHONE = "+14155550100"
-SMS_STEP_URL = re.compile(r".*/login/sms/[0-9a-f-]{36}/$")
+SMS_STEP_URL = re.compile(r".*/accounts/login/sms/[0-9a-f-]{36}/$")
 ACCOUNT_URL = re.compile(r".*/account/$")
 
 LATEST_CODE_COPY = "Make sure you typed the latest code. Codes expire after 5 minutes."
@@ -34,7 +37,7 @@ def alice(transactional_db: Any) -> Any:
 
 
 def enter_password(page: Any, username: str = "alice") -> None:
-    page.goto("/login/")
+    page.goto("/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("#sign-in")
@@ -52,7 +55,7 @@ def test_sign_in_with_the_sms_step_ends_signed_in(
     wait_for_sms: Callable[[int], str],
 ) -> None:
     page.goto("/")
-    expect(page).to_have_url(re.compile(r".*/login/\?next=/account/$"))
+    expect(page).to_have_url(re.compile(r".*/accounts/login/\?next=/account/$"))
     screenshot("01-login")
 
     # Hold the initiate request so the page is caught showing "Sending code…".
@@ -269,3 +272,36 @@ def test_coming_back_to_a_verified_step_finishes_the_sign_in(
     expect(page).to_have_url(ACCOUNT_URL)
     expect(page.locator(".who")).to_contain_text("Signed in as alice")
     assert len(locmem.outbox) == 1
+
+
+def test_the_admin_login_asks_a_staff_user_with_a_phone_for_the_sms_code(
+    page: Any,
+    transactional_db: Any,
+    expect: Any,
+    screenshot: Callable[[str], Any],
+    wait_for_sms: Callable[[int], str],
+) -> None:
+    staff = UserFactory(username="root", is_staff=True, is_superuser=True)
+    SmsFactorFactory(user=staff, phone=PHONE)
+
+    page.goto("/admin/")
+
+    # admin/login/ is routed to the drop-in, keeping where the admin wanted to go.
+    expect(page).to_have_url(re.compile(r".*/accounts/login/\?next=(/|%2F)admin(/|%2F)$"))
+    screenshot("10-admin-login-through-the-drop-in")
+    page.fill("#id_username", "root")
+    page.fill("#id_password", PASSWORD)
+    page.click("#sign-in")
+
+    expect(page).to_have_url(re.compile(r".*/accounts/login/sms/[0-9a-f-]{36}/\?next=%2Fadmin%2F$"))
+    expect(page.locator("#sms-status")).to_have_text("We sent a code to •••• 0100.")
+    screenshot("11-admin-sms-step")
+    page.fill("#code", wait_for_sms(1))
+    page.click("#verify")
+
+    expect(page).to_have_url(re.compile(r".*/admin/$"))
+    expect(page.locator("#site-name")).to_be_visible()
+    expect(page.locator("#user-tools")).to_contain_text("root")
+    screenshot("12-admin-index-after-sms-step")
+    flow = AuthFlow.objects.get(user=staff)
+    assert flow.is_verified and flow.logged_in_at is not None
