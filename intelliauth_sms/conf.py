@@ -45,6 +45,9 @@ DEFAULTS: dict[str, Any] = {
     # "5/15m"); ``None`` turns that limit off. Counted in the shared cache.
     "SIGN_IN_FAILURES_PER_USERNAME": "5/15m",
     "SIGN_IN_FAILURES_PER_IP": "20/15m",
+    # Where the drop-in's recovery pages send a recovered user (to set up their sign-in
+    # phone again); ``None`` uses LOGIN_REDIRECT_URL.
+    "RECOVERY_REDIRECT_URL": None,
     # The site's security questions for account recovery: a list of {"id", "text"}.
     # Tenants may add their own in the console.
     "SECURITY_QUESTIONS": [
@@ -119,6 +122,11 @@ class AppSettings:
     @property
     def REAUTHENTICATION_SECONDS(self) -> int:  # noqa: N802
         return int(self._get("REAUTHENTICATION_SECONDS"))
+
+    @property
+    def RECOVERY_REDIRECT_URL(self) -> str | None:  # noqa: N802
+        value = self._get("RECOVERY_REDIRECT_URL")
+        return None if value is None else str(value)
 
     @property
     def SECURITY_QUESTIONS(self) -> list[dict[str, str]]:  # noqa: N802
