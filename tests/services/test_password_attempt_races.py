@@ -1,0 +1,62 @@
+"""Password-attempt limits under concurrency, on Redis (CONTRACT §2: limits are atomic).
+
+Each attempt takes its place in the cache count (``cache.add`` / ``cache.incr``) before the
+password is checked, so requests racing from several processes never get more password
+checks through than the limit. Under a race some may be refused early (a place taken by an
+attempt that is then given back); never more admitted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import RequestFactory
+
+from intelliauth_sms.exceptions import SignInThrottled
+from intelliauth_sms.services import password_attempts
+from tests.factories import UserFactory
+from tests.services.conftest import run_concurrently
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+THREADS = 16
+
+
+def wrong_password(address: str) -> Any:
+    """One wrong password for ``alice`` from ``address``: True if it was let through."""
+    request = RequestFactory().post("/accounts/login/", REMOTE_ADDR=address)
+    try:
+        attempt = password_attempts.check(request, "alice")
+    except SignInThrottled:
+        return False
+    password_attempts.record_failure(attempt)
+    return True
+
+
+def test_racing_wrong_passwords_never_get_past_the_username_limit() -> None:
+    UserFactory(username="alice")
+
+    admitted = sum(run_concurrently(THREADS, lambda i: wrong_password(f"198.51.100.{i}")))
+
+    assert 1 <= admitted <= 5
+    # Refused attempts gave their places back: exactly the rest of the five are left.
+    for _ in range(5 - admitted):
+        assert wrong_password("198.51.100.200")
+    assert not wrong_password("198.51.100.201")
+
+
+def test_racing_wrong_passwords_never_get_past_the_ip_limit(settings: Any) -> None:
+    settings.INTELLIAUTH_SMS = {
+        **settings.INTELLIAUTH_SMS,
+        "SIGN_IN_FAILURES_PER_USERNAME": None,
+        "SIGN_IN_FAILURES_PER_IP": "4/15m",
+    }
+    UserFactory(username="alice")
+
+    admitted = sum(run_concurrently(THREADS, lambda _i: wrong_password("198.51.100.9")))
+
+    assert 1 <= admitted <= 4
+    for _ in range(4 - admitted):
+        assert wrong_password("198.51.100.9")
+    assert not wrong_password("198.51.100.9")
