@@ -14,9 +14,12 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from example_project.demo.countries import DEFAULT_COUNTRY, countries
+from intelliauth_sms.models import SecurityAnswer
 from intelliauth_sms.services.access import refusal_for
 from intelliauth_sms.services.factors import factors_of
+from intelliauth_sms.services.security_answers import offered_questions
 from intelliauth_sms.signin.navigation import api_base_url
+from intelliauth_sms.tenancy import tenant_for
 
 
 @ensure_csrf_cookie
@@ -36,6 +39,8 @@ def account_view(request: HttpRequest) -> HttpResponse:
         {
             "factors": [] if needs_sms_step else factors_of(request.user),
             "needs_sms_step": needs_sms_step,
+            "questions": offered_questions(tenant_for(request.user)),
+            "answered": SecurityAnswer.objects.filter(user=request.user).count(),
             "countries": countries(),
             "default_country": DEFAULT_COUNTRY,
             "api_base_url": api_base_url(),

@@ -21,6 +21,7 @@ from intelliauth_sms.api.permissions import PassedSmsStep
 from intelliauth_sms.api.throttle import guard_request_rate
 from intelliauth_sms.exceptions import InvalidRequest, NotFound
 from intelliauth_sms.services import enrolment, factors, flows
+from intelliauth_sms.services.access import credit_first_factor
 
 
 class SmsApiView(APIView):
@@ -100,6 +101,7 @@ class EnrolmentCompleteView(SignedInView):
         factor = enrolment.complete_enrolment(
             request.user, enrolment_id, body.get("code"), request=request._request
         )
+        credit_first_factor(request, request.user, factor)
         return Response(
             {"kind": "enrolled", "factor": representations.enrolled_factor(factor)},
             status=status.HTTP_201_CREATED,

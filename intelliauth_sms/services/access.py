@@ -31,6 +31,21 @@ def has_sign_in_factor(user: Any) -> bool:
     return SmsFactor.objects.filter(user=user, purpose=FactorPurpose.MFA).exists()
 
 
+def credit_first_factor(request: Any, user: Any, factor: SmsFactor) -> None:
+    """A session that just enrolled the user's first sign-in phone has passed the SMS step.
+
+    Typing the code sent to that phone is exactly what the SMS step proves, so the session
+    gets its MFA time (``factor.created_at``) instead of being asked for another SMS at
+    once. Only for session-authenticated requests (token sites issue their own tokens) and
+    only for the first ``mfa`` factor: a user with a factor must already have passed the
+    step to enrol another.
+    """
+    if factor.purpose != FactorPurpose.MFA or not mfa.authenticated_by_session(request):
+        return
+    if SmsFactor.objects.filter(user=user, purpose=FactorPurpose.MFA).count() == 1:
+        mfa.mark_session_verified(request, user, factor.created_at)
+
+
 def refusal_for(request: Any, user: Any, *, sensitive: bool) -> SmsError | None:
     """The error this request would get under the MFA-bound rule, or ``None`` if allowed."""
     if not has_sign_in_factor(user):

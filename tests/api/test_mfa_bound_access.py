@@ -320,9 +320,10 @@ def test_refusals_are_audited_without_the_number(
 # --- Users without a factor ---------------------------------------------------------
 
 
-def test_a_password_only_user_without_a_factor_may_enrol_a_first_one_and_no_more(
+def test_a_password_only_user_without_a_factor_may_enrol_a_first_one(
     user: Any, new_client: Any, outbox: list[Any], mailoutbox: list[Any]
 ) -> None:
+    """Typing the first phone's code is passing the SMS step: the session is credited."""
     user.set_password(PASSWORD)
     user.save()
     client = new_client()
@@ -330,25 +331,57 @@ def test_a_password_only_user_without_a_factor_may_enrol_a_first_one_and_no_more
     assert client.get(f"{BASE}factors/").json() == []
     first = client.post(f"{BASE}enrolments/", {"phone_number": PHONE}, format="json")
     assert first.status_code == 201, first.content
-    second = client.post(f"{BASE}enrolments/", {"phone_number": NEW_PHONE}, format="json")
-    assert second.status_code == 201, second.content  # still no factor: both pending
     done = client.post(
         f"{BASE}enrolments/{first.json()['id']}/complete/",
-        {"code": last_code(outbox[:1])},
+        {"code": last_code(outbox)},
         format="json",
     )
     assert done.status_code == 201, done.content
-    assert any("added" in m.subject.lower() or PHONE[-4:] in m.body for m in mailoutbox)
-    # Now a factor exists: the password-only session cannot finish the second one.
+    assert [m.subject for m in mailoutbox] == ["A phone number was added to your account"]
+    assert client.get(f"{BASE}factors/").status_code == 200
+    factor_id = done.json()["factor"]["id"]
+    assert client.post(reveal_url(factor_id), {}, format="json").status_code == 200
+
+
+def test_a_pending_enrolment_cannot_be_finished_by_a_password_only_session_once_a_factor_exists(
+    user: Any, new_client: Any, outbox: list[Any]
+) -> None:
+    """Two browsers: the owner enrolled a phone meanwhile; the password-only one is stuck."""
+    user.set_password(PASSWORD)
+    user.save()
+    attacker = new_client()
+    assert attacker.login(username="alice", password=PASSWORD)
+    pending = attacker.post(f"{BASE}enrolments/", {"phone_number": NEW_PHONE}, format="json")
+    assert pending.status_code == 201
+    SmsFactorFactory(user=user, phone=PHONE)  # the owner's phone, enrolled elsewhere
     assert_refused(
-        client.post(
-            f"{BASE}enrolments/{second.json()['id']}/complete/",
+        attacker.post(
+            f"{BASE}enrolments/{pending.json()['id']}/complete/",
             {"code": last_code(outbox)},
             format="json",
         ),
         "mfa_required",
     )
     assert SmsFactor.objects.filter(user=user).count() == 1
+
+
+def test_only_the_first_sign_in_phone_credits_the_session(
+    user: Any, new_client: Any, outbox: list[Any]
+) -> None:
+    user.set_password(PASSWORD)
+    user.save()
+    client = new_client()
+    assert client.login(username="alice", password=PASSWORD)
+    backup = client.post(
+        f"{BASE}enrolments/", {"phone_number": NEW_PHONE, "purpose": "backup"}, format="json"
+    )
+    client.post(
+        f"{BASE}enrolments/{backup.json()['id']}/complete/",
+        {"code": last_code(outbox)},
+        format="json",
+    )
+    SmsFactorFactory(user=user, phone=PHONE)
+    assert_refused(client.get(f"{BASE}factors/"), "mfa_required")
 
 
 def test_backup_phones_alone_do_not_make_the_rule_apply(user: Any, new_client: Any) -> None:

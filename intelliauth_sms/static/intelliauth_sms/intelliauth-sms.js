@@ -275,6 +275,31 @@
         return request('POST', 'phone-numbers/normalise/', { country: country, number: number });
       },
 
+      /** The security questions offered ([{id, text}]); `tenant` (a slug) when signed out. */
+      listSecurityQuestions: async function (tenant) {
+        var query = tenant ? '?tenant=' + encodeURIComponent(tenant) : '';
+        return request('GET', 'security-questions/' + query);
+      },
+
+      /** Replace the signed-in user's answers ({questionId: answer}); resolves to null. */
+      setSecurityAnswers: async function (answers) {
+        return request('PUT', 'security-answers/', { answers: answers });
+      },
+
+      /**
+       * Account recovery: {username, password, security_answers?} -> {id, status, phone_number_masked};
+       * the code goes to the account's backup phone.
+       */
+      startRecovery: async function (input) {
+        return request('POST', 'recovery/', input || {});
+      },
+
+      /** completeRecovery(recoveryId, {code}) -> {status: 'recovered'}. */
+      completeRecovery: async function (recoveryId, input) {
+        var code = input && input.code;
+        return request('POST', 'recovery/' + segment(recoveryId) + '/complete/', { code: code });
+      },
+
       /**
        * Start a step-up for the signed-in user (POST reauthentication/), bound to this
        * browser session. Resolves to {flowId, expires_at, initiate(input?), complete({code})}:

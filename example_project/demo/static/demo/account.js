@@ -404,6 +404,40 @@
   countrySelect.addEventListener('change', updatePlaceholder);
   updatePlaceholder();
 
+  // --- Security answers (for account recovery) ---------------------------------------
+
+  var answersForm = document.getElementById('answers-form');
+  var answersError = document.getElementById('answers-error');
+  var answersSaved = document.getElementById('answers-saved');
+  var answersState = document.getElementById('answers-state');
+
+  answersForm.addEventListener('submit', async function (event) {
+    event.preventDefault();
+    answersError.hidden = true;
+    answersSaved.hidden = true;
+    var answers = {};
+    var count = 0;
+    answersForm.querySelectorAll('input[data-question-id]').forEach(function (input) {
+      if (input.value.trim()) {
+        answers[input.getAttribute('data-question-id')] = input.value;
+        count += 1;
+      }
+    });
+    try {
+      await withSmsStep(function () {
+        return client.setSecurityAnswers(answers);
+      });
+      answersForm.reset();
+      answersState.textContent =
+        'You have answered ' + count + ' question' + (count === 1 ? '' : 's') + '. Saving replaces them.';
+      answersSaved.textContent = 'Saved. We emailed you about the change.';
+      answersSaved.hidden = false;
+    } catch (error) {
+      answersError.textContent = error.message;
+      answersError.hidden = false;
+    }
+  });
+
   // A session that has not passed the SMS step yet (the user has a phone): run it first.
   if (root.getAttribute('data-needs-sms-step') === '1') {
     withSmsStep(function () {
