@@ -5,7 +5,7 @@ SQLite in memory, local-memory cache, eager Celery and the locmem SMS backend, a
 from ``intelliauth_sms.backends.locmem.outbox``.
 """
 
-from tests.demo.conftest import with_demo_app
+from tests.demo.site import with_demo_app
 from tests.settings import *  # noqa: F403
 from tests.settings import INSTALLED_APPS
 

@@ -6,17 +6,8 @@ from typing import Any
 
 import pytest
 
-DEMO_APP = "example_project.demo"
-
-
-def with_demo_app(installed_apps: list[str]) -> list[str]:
-    """``installed_apps`` with the demo just before intelliauth_sms, as the example site has it.
-
-    Listed first, its templates override the drop-in sign-in's (its look, its login aside).
-    """
-    apps = [app for app in installed_apps if app != DEMO_APP]
-    at = apps.index("intelliauth_sms")
-    return [*apps[:at], DEMO_APP, *apps[at:]]
+from tests.demo.site import with_demo_app
+from tests.signin.conftest import verified_flow  # noqa: F401 - the drop-in's fixture, here too
 
 
 @pytest.fixture

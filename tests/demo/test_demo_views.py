@@ -15,14 +15,13 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.test import Client
 
-from intelliauth_sms.models import FactorPurpose
+from intelliauth_sms.models import AuthFlow, FactorPurpose
 from tests.factories import SmsFactorFactory
 from tests.signin.conftest import (
     LOGIN,
     LOGOUT,
     PHONE,
     flow_of,
-    pass_sms_step,
     sign_in,
     signed_in_user_id,
 )
@@ -94,18 +93,12 @@ def test_a_user_without_an_sms_factor_lands_on_the_account_page(client: Client, 
 
 
 def test_the_whole_sign_in_ends_signed_in_on_the_account_page(
-    client: Client,
-    enrolled: Any,
-    outbox: list[Any],
-    django_capture_on_commit_callbacks: Any,
+    client: Client, verified_flow: AuthFlow
 ) -> None:
-    flow = flow_of(sign_in(client))
-    pass_sms_step(client, flow, outbox, django_capture_on_commit_callbacks)
-
-    response = client.post(f"/accounts/login/sms/{flow.id}/finish/")
+    response = client.post(f"/accounts/login/sms/{verified_flow.id}/finish/")
 
     assert response["Location"] == "/account/"
-    assert signed_in_user_id(client) == str(enrolled.user.pk)
+    assert signed_in_user_id(client) == str(verified_flow.user.pk)
     account = client.get("/account/")
     assert account.status_code == 200
     assert "•••• 0100" in account.content.decode()  # the SMS step set the MFA time

@@ -83,6 +83,16 @@ def pass_sms_step(client: Client, flow: AuthFlow, outbox: list[Any], capture: An
     assert done.json() == {"status": "verified"}, done.content
 
 
+@pytest.fixture
+def verified_flow(
+    client: Client, enrolled: Any, outbox: list[Any], django_capture_on_commit_callbacks: Any
+) -> AuthFlow:
+    """``client`` typed alice's password and passed the SMS step; not finished yet."""
+    flow = flow_of(sign_in(client))
+    pass_sms_step(client, flow, outbox, django_capture_on_commit_callbacks)
+    return flow
+
+
 def login_error(response: Any) -> str:
     """The text of the login form's error box."""
     match = re.search(r'id="login-error">(.*?)</div>', response.content.decode(), re.S)

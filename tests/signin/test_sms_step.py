@@ -147,12 +147,9 @@ def test_the_whole_sign_in_ends_signed_in_with_the_mfa_time_set(
 
 def test_the_sms_step_page_of_a_verified_flow_just_finishes(
     client: Client,
-    enrolled: Any,
-    outbox: list[Any],
-    django_capture_on_commit_callbacks: Any,
+    verified_flow: AuthFlow,
 ) -> None:
-    flow = flow_of(sign_in(client))
-    pass_sms_step(client, flow, outbox, django_capture_on_commit_callbacks)
+    flow = verified_flow
 
     response = client.get(step_url(flow))
 
@@ -165,14 +162,11 @@ def test_the_sms_step_page_of_a_verified_flow_just_finishes(
 )
 def test_finishing_goes_to_a_safe_next_only(
     client: Client,
-    enrolled: Any,
-    outbox: list[Any],
-    django_capture_on_commit_callbacks: Any,
+    verified_flow: AuthFlow,
     next_url: str,
     expected: str,
 ) -> None:
-    flow = flow_of(sign_in(client))
-    pass_sms_step(client, flow, outbox, django_capture_on_commit_callbacks)
+    flow = verified_flow
 
     response = client.post(finish_url(flow), {"next": next_url})
 
@@ -192,12 +186,9 @@ def test_finishing_before_the_code_is_verified_goes_back_to_the_sms_step(
 
 def test_a_flow_finishes_only_once(
     client: Client,
-    enrolled: Any,
-    outbox: list[Any],
-    django_capture_on_commit_callbacks: Any,
+    verified_flow: AuthFlow,
 ) -> None:
-    flow = flow_of(sign_in(client))
-    pass_sms_step(client, flow, outbox, django_capture_on_commit_callbacks)
+    flow = verified_flow
     assert client.post(finish_url(flow))["Location"] == AFTER_SIGN_IN
     client.logout()
 
@@ -209,12 +200,9 @@ def test_a_flow_finishes_only_once(
 
 def test_another_browser_cannot_finish_a_verified_flow(
     client: Client,
-    enrolled: Any,
-    outbox: list[Any],
-    django_capture_on_commit_callbacks: Any,
+    verified_flow: AuthFlow,
 ) -> None:
-    flow = flow_of(sign_in(client))
-    pass_sms_step(client, flow, outbox, django_capture_on_commit_callbacks)
+    flow = verified_flow
     other = Client()
 
     response = other.post(finish_url(flow))
@@ -227,12 +215,9 @@ def test_another_browser_cannot_finish_a_verified_flow(
 
 def test_finish_needs_post_and_a_csrf_token(
     client: Client,
-    enrolled: Any,
-    outbox: list[Any],
-    django_capture_on_commit_callbacks: Any,
+    verified_flow: AuthFlow,
 ) -> None:
-    flow = flow_of(sign_in(client))
-    pass_sms_step(client, flow, outbox, django_capture_on_commit_callbacks)
+    flow = verified_flow
     assert client.get(finish_url(flow)).status_code == 405
 
     strict = Client(enforce_csrf_checks=True)
