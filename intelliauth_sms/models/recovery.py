@@ -19,9 +19,7 @@ class SecurityQuestion(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    tenant = models.ForeignKey(
-        Tenant, on_delete=models.CASCADE, related_name="security_questions"
-    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="security_questions")
     text = models.CharField(_("question"), max_length=200)
     is_active = models.BooleanField(
         _("offered"), default=True, help_text=_("Untick to stop offering it to new answers.")
