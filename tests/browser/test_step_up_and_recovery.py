@@ -139,8 +139,6 @@ def test_recovery_from_the_sign_in_page_to_a_re_enrolled_account(
     phones = {(str(f.phone_number), f.purpose) for f in SmsFactor.objects.filter(user=alice)}
     assert phones == {(BACKUP, "backup"), ("+14155550123", "mfa")}
     trail = set(
-        AuditEvent.objects.filter(user=alice, is_recovery=True).values_list(
-            "event_type", flat=True
-        )
+        AuditEvent.objects.filter(user=alice, is_recovery=True).values_list("event_type", flat=True)
     )
     assert {"recovery_requested", "recovery_completed", "recovery_login"} <= trail
