@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -41,7 +42,12 @@ from intelliauth_sms.models import (
 )
 from intelliauth_sms.services import audit, codes, notifications, password_attempts
 from intelliauth_sms.services.context import Caller
-from intelliauth_sms.services.flows import login_with_flow, start_flow, verify_flow_code
+from intelliauth_sms.services.flows import (
+    claim_flow,
+    login_with_flow,
+    start_flow,
+    verify_flow_code,
+)
 from intelliauth_sms.services.security_answers import (
     answers_match,
     has_answers,
@@ -81,6 +87,14 @@ def _backup_phone(user: Any) -> SmsFactor | None:
     )
 
 
+def _binds(request: HttpRequest | None, bind_to_session: bool | None) -> bool:
+    if request is None or not hasattr(request, "session"):
+        return False
+    if bind_to_session is not None:
+        return bind_to_session
+    return settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
 def _refuse(caller: Caller, error: RecoveryNotAllowed, reason: str) -> RecoveryNotAllowed:
     audit.record(
         EventType.RECOVERY_REFUSED,
@@ -99,8 +113,14 @@ def request_recovery(
     security_answers: object = None,
     *,
     request: HttpRequest | None = None,
+    bind_to_session: bool | None = None,
 ) -> tuple[AuthFlow, SmsFactor, codes.IssuedCode]:
     """Re-prove the user, then send a recovery code to their verified backup phone.
+
+    The recovery is bound to the request's browser session when ``bind_to_session`` is
+    true, or (``None``) when the request carried a session cookie: a browser keeps it, and
+    only that browser can complete it. A client without cookies (a token site's app) gets
+    an unbound recovery whose id alone is the capability, as with ``start_flow(user)``.
 
     Raises ``InvalidRequest`` (malformed body), ``RateLimited`` (too many failed
     re-proofs), ``InvalidCredentials``, ``RecoveryNotAllowed`` or a gate refusal; each is
@@ -141,7 +161,8 @@ def request_recovery(
         ),
         transaction.atomic(),
     ):
-        recovery = start_flow(user, request=request, kind=FlowKind.RECOVERY)
+        binding = request if _binds(request, bind_to_session) else None
+        recovery = start_flow(user, request=binding, kind=FlowKind.RECOVERY)
         recovery.factor = backup
         recovery.save(update_fields=["factor"])
         issued = codes.issue_code(
@@ -201,6 +222,15 @@ def recovery_login(request: HttpRequest, recovery: AuthFlow | object) -> Any:
     not recovered, expired, bound to another session, or already used. Returns the user.
     """
     return login_with_flow(request, recovery, kind=FlowKind.RECOVERY)
+
+
+def claim_recovery(recovery: AuthFlow | object, *, request: HttpRequest | None = None) -> Any:
+    """For token sites: mark a recovered recovery as used, once, and return its user.
+
+    The site then issues a token whose MFA time is now and asks the user to re-enrol.
+    Raises ``FlowNotUsable`` like ``recovery_login``.
+    """
+    return claim_flow(recovery, request, kind=FlowKind.RECOVERY).user
 
 
 def get_recovery(recovery_id: object, *, request: HttpRequest | None = None) -> AuthFlow:

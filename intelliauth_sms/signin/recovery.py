@@ -61,6 +61,7 @@ def recover_view(request: HttpRequest) -> HttpResponse:
                 request.POST.get("password", ""),
                 _answers(request),
                 request=request,
+                bind_to_session=True,
             )
         except SmsError as refusal:
             error = refusal.message

@@ -262,3 +262,32 @@ def test_a_backup_phone_is_never_used_for_the_sign_in_step(
     assert response.status_code == 404
     assert outbox == []
     assert SmsFactor.objects.filter(user=user).count() == 1
+
+
+def test_a_browser_with_a_session_keeps_its_recovery_a_cookieless_client_needs_only_the_id(
+    policy: TenantPolicy, backup: SmsFactor, outbox: list[Any], user: Any
+) -> None:
+    from django.conf import settings
+    from django.test import Client
+
+    browser = Client()
+    session = browser.session  # a browser with a session: the recovery is bound to it
+    session.save()
+    browser.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+    started = browser.post(
+        f"{BASE}recovery/", {"username": "alice", "password": PASSWORD}, "application/json"
+    )
+    assert started.status_code == 202, started.content
+    assert AuthFlow.objects.get(pk=started.json()["id"]).session_binding
+    stranger = Client()
+    stolen = stranger.post(
+        f"{BASE}recovery/{started.json()['id']}/complete/", {"code": "123456"}, "application/json"
+    )
+    assert stolen.status_code == 404
+
+    app = Client()  # no cookies at all, like a token site's app
+    unbound = app.post(
+        f"{BASE}recovery/", {"username": "alice", "password": PASSWORD}, "application/json"
+    )
+    assert unbound.status_code == 202
+    assert not AuthFlow.objects.get(pk=unbound.json()["id"]).session_binding

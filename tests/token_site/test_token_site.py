@@ -90,3 +90,34 @@ def test_a_forged_token_is_not_authenticated(user: Any, factor: Any) -> None:
     response = APIClient().get(f"{BASE}factors/", **bearer(token[:-2] + "xx"))
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_a_token_site_recovers_an_account_and_issues_a_token_once(
+    user: Any, outbox: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    from intelliauth_sms.models import FactorPurpose, TenantPolicy
+    from intelliauth_sms.services.recovery import claim_recovery
+
+    TenantPolicy.objects.filter(tenant__slug="default").update(allow_sms_recovery=True)
+    backup = SmsFactorFactory(user=user, phone="+447911123456", purpose=FactorPurpose.BACKUP)
+    client = APIClient()
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(
+            f"{BASE}recovery/",
+            {"username": "alice", "password": "correct horse battery staple"},
+            format="json",
+        )
+    assert started.status_code == 202, started.content
+    recovery_id = started.json()["id"]
+    with pytest.raises(FlowNotUsable):
+        claim_recovery(recovery_id)  # not recovered yet
+    done = client.post(
+        f"{BASE}recovery/{recovery_id}/complete/", {"code": last_code(outbox)}, format="json"
+    )
+    assert done.status_code == 200
+    assert claim_recovery(recovery_id) == user
+    with pytest.raises(FlowNotUsable):
+        claim_recovery(recovery_id)
+    token = issue_token(user, mfa_verified_at=timezone.now())
+    revealed = client.post(reveal_url(backup.id), {}, format="json", **bearer(token))
+    assert revealed.status_code == 200
