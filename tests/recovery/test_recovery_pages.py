@@ -14,17 +14,12 @@ from intelliauth_sms.models import SmsFactor, TenantPolicy
 from intelliauth_sms.services.security_answers import set_answers
 from tests.conftest import last_code
 from tests.recovery import PASSWORD
+from tests.signin.conftest import AFTER_SIGN_IN, _signin_site  # noqa: F401 - autouse fixture
 
 RECOVER = "/accounts/recover/"
 CODE_PAGE = re.compile(r"^/accounts/recover/([0-9a-f-]{36})/$")
-AFTER = "/welcome/"
-
-
-@pytest.fixture(autouse=True)
-def _signin_site(settings: Any) -> None:
-    settings.ROOT_URLCONF = "tests.signin.urls"
-    settings.LOGIN_URL = "intelliauth_sms_signin:login"
-    settings.LOGIN_REDIRECT_URL = AFTER
+# The drop-in laid out as the README says (the autouse fixture of tests/signin).
+AFTER = AFTER_SIGN_IN
 
 
 @pytest.fixture
