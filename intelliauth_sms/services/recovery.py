@@ -44,6 +44,7 @@ from intelliauth_sms.services import audit, codes, notifications, password_attem
 from intelliauth_sms.services.context import Caller
 from intelliauth_sms.services.flows import (
     claim_flow,
+    get_flow,
     login_with_flow,
     start_flow,
     verify_flow_code,
@@ -235,6 +236,4 @@ def claim_recovery(recovery: AuthFlow | object, *, request: HttpRequest | None =
 
 def get_recovery(recovery_id: object, *, request: HttpRequest | None = None) -> AuthFlow:
     """A live recovery this request may use; anything else is ``not_found``."""
-    from intelliauth_sms.services.flows import get_flow
-
     return get_flow(recovery_id, request=request, kinds=_RECOVERY_KINDS)
