@@ -8,19 +8,22 @@ django-encrypted-model-fields uses for the phone number columns).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from intelliauth_sms.conf import app_settings
 
 
 def keyed_hash(purpose: str, value: str) -> str:
-    """HMAC-SHA256 of ``value``, domain-separated by ``purpose``, as hex."""
-    key = hashlib.sha256(f"intelliauth_sms:{purpose}:{app_settings.HASH_KEY}".encode()).digest()
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+    """HMAC-SHA256 of ``value``, domain-separated by ``purpose``, as hex.
+
+    Django's ``salted_hmac``: the key is SHA-256 of ``intelliauth_sms:<purpose>:`` followed
+    by ``HASH_KEY``, the same bytes the app has always derived, so stored hashes still match.
+    """
+    return salted_hmac(
+        f"intelliauth_sms:{purpose}:", value, secret=app_settings.HASH_KEY, algorithm="sha256"
+    ).hexdigest()
 
 
 def phone_hash(e164: str) -> str:
@@ -34,8 +37,8 @@ def code_hash(code_id: str, code: str) -> str:
 
 
 def hashes_match(stored: str, candidate: str) -> bool:
-    """Constant-time comparison of two hex digests."""
-    return hmac.compare_digest(stored.encode(), candidate.encode())
+    """Constant-time comparison of two hex digests (Django's ``constant_time_compare``)."""
+    return constant_time_compare(stored, candidate)
 
 
 def _fernet():  # type: ignore[no-untyped-def]

@@ -332,3 +332,16 @@ def test_code_ttl_above_ten_minutes_is_refused_by_the_model_and_the_database(db:
     policy.code_ttl_seconds = 600
     policy.full_clean()
     policy.save()
+
+
+def test_keyed_hashes_are_the_same_bytes_as_before_salted_hmac(settings: Any) -> None:
+    """Stored phone and code hashes must keep matching: no data migration was made."""
+    import hashlib
+    import hmac
+
+    from intelliauth_sms.crypto import keyed_hash
+
+    settings.INTELLIAUTH_SMS = {**settings.INTELLIAUTH_SMS, "HASH_KEY": "k3y"}
+    key = hashlib.sha256(b"intelliauth_sms:phone:k3y").digest()
+    expected = hmac.new(key, b"+14155550100", hashlib.sha256).hexdigest()
+    assert keyed_hash("phone", "+14155550100") == expected
