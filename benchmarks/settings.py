@@ -6,11 +6,12 @@ names it; the benchmark creates the database when it is missing and never touche
 
 import os
 
-from example_project.dburl import parse_database_url
+import dj_database_url
+
 from tests.settings import *  # noqa: F403
 
 DATABASES = {
-    "default": parse_database_url(
+    "default": dj_database_url.parse(
         os.environ.get(
             "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/intelliauth_sms_bench"
         )

@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-
-from example_project.dburl import parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -78,7 +77,7 @@ TEMPLATES = [
 ]
 
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": parse_database_url(os.environ["DATABASE_URL"])}
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"])}
 else:
     DATABASES = {
         "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}

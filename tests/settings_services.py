@@ -11,9 +11,9 @@ backend (so the test can read what it sent) and real, non-eager task execution.
 
 import os
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from example_project.dburl import parse_database_url
 from tests.settings import *  # noqa: F403
 
 
@@ -26,7 +26,7 @@ def _required(name: str) -> str:
 
 REDIS_URL = _required("REDIS_URL")
 
-DATABASES = {"default": parse_database_url(_required("DATABASE_URL"))}
+DATABASES = {"default": dj_database_url.parse(_required("DATABASE_URL"))}
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
 }

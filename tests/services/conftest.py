@@ -257,10 +257,10 @@ def worker(
     }
     for leftover in celery_worker_process.outbox.iterdir():
         leftover.unlink()
-    # The app's shared tasks bind to Celery's *current* app. Under tests.settings_services
-    # that is example_project's app (the settings import example_project.dburl, whose package
-    # creates it), configured from the same Django settings as tests.celery_app's: both stop
-    # running tasks inline for this test.
+    # The app's shared tasks bind to Celery's *current* app: tests.celery_app's, or
+    # example_project's when something imported that package (it creates its app), both
+    # configured from the same Django settings. Every one of them stops running tasks
+    # inline for this test.
     apps = {id(app): app for app in (celery_app, current_app._get_current_object())}.values()
     eager = {app: app.conf.task_always_eager for app in apps}
     for app in apps:
