@@ -136,15 +136,15 @@ def test_checking_a_code_compares_hashes_with_hashes_match(
     assert compared == [(sent.sms_code.code_hash, sent.sms_code.code_hash)]
 
 
-def test_hashes_match_is_hmac_compare_digest(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[tuple[bytes, bytes]] = []
-    real = crypto.hmac.compare_digest
+def test_hashes_match_is_a_constant_time_comparison(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[str, str]] = []
+    real = crypto.constant_time_compare
 
-    def spy(a: bytes, b: bytes) -> bool:
+    def spy(a: str, b: str) -> bool:
         seen.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(crypto.hmac, "compare_digest", spy)
+    monkeypatch.setattr(crypto, "constant_time_compare", spy)
 
     assert crypto.hashes_match("ab" * 32, "ab" * 32) is True
     assert crypto.hashes_match("ab" * 32, "cd" * 32) is False
