@@ -1,29 +1,25 @@
-"""CSRF for the flow endpoints, which serve users who are not signed in yet.
+"""CSRF for the flow and recovery endpoints, which serve users who are not signed in yet.
 
-DRF's SessionAuthentication only checks CSRF for signed-in users. A sign-in flow started
-by a browser is bound to that browser's session, so a request that carries the session
-cookie must carry the CSRF token too; token and headless clients send no cookie.
+DRF's ``SessionAuthentication`` only checks CSRF for signed-in users. A sign-in flow or a
+recovery started by a browser is bound to that browser's session, so a request that
+carries the session cookie must carry the CSRF token too; token and headless clients send
+no cookie. This authentication class authenticates nobody: it runs DRF's own
+``enforce_csrf`` on cookie-carrying requests and lets the rest through.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
-from django.http import HttpRequest
-from rest_framework.authentication import CSRFCheck
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.request import Request
 
 
-def _no_response(request: HttpRequest) -> None:  # pragma: no cover - never called
-    return None
+class SessionCookieCsrf(SessionAuthentication):
+    """No user, ever; ``PermissionDenied`` (403) when a session-cookie request fails CSRF."""
 
-
-def enforce_csrf_for_session(request: HttpRequest) -> None:
-    """Raise ``PermissionDenied`` when a cookie-carrying request fails Django's CSRF check."""
-    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
-        return
-    check = CSRFCheck(_no_response)  # type: ignore[arg-type]
-    check.process_request(request)
-    # DRF's CSRFCheck returns the failure reason as a string, not a response.
-    reason = check.process_view(request, None, (), {})  # type: ignore[arg-type]
-    if reason:
-        raise PermissionDenied(f"CSRF failed: {reason}")
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        if settings.SESSION_COOKIE_NAME in request._request.COOKIES:
+            self.enforce_csrf(request)
+        return None

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from intelliauth_sms import mfa
 from intelliauth_sms.api import inputs, representations
-from intelliauth_sms.api.csrf import enforce_csrf_for_session
+from intelliauth_sms.api.csrf import SessionCookieCsrf
 from intelliauth_sms.api.errors import exception_handler
 from intelliauth_sms.api.parsers import BoundedJSONParser
 from intelliauth_sms.api.permissions import PassedSmsStep
@@ -168,12 +168,8 @@ class ReauthenticationView(SignedInView):
 class FlowView(SmsApiView):
     """Base of the sign-in step endpoints: the flow id is the capability, no sign-in needed."""
 
-    authentication_classes: list[Any] = []
+    authentication_classes = [SessionCookieCsrf]
     permission_classes = [AllowAny]
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        enforce_csrf_for_session(request._request)
 
 
 class FlowInitiateView(FlowView):
