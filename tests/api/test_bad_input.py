@@ -36,6 +36,7 @@ from tests.api import (
 )
 from tests.conftest import CommittingClient, last_code
 from tests.factories import SmsFactorFactory
+from tests.malformed_codes import MALFORMED_CODES
 
 FACTOR_PHONE = "+447911123456"
 ONE_MB = 1024 * 1024
@@ -356,35 +357,7 @@ def _one_wrong_code(api: Any, enrolment_id: str, code: str, user: Any) -> None:
     assert failed_attempts(user) == (1, 1)
 
 
-def _to_script(code: str, zero: str) -> str:
-    return "".join(chr(ord(zero) + int(digit)) for digit in code)
-
-
-BAD_CODE_FORMS = {
-    "arabic_indic": lambda c: _to_script(c, "٠"),
-    "fullwidth": lambda c: _to_script(c, "０"),
-    "devanagari": lambda c: _to_script(c, "०"),
-    "arabic_indic_literal": lambda c: "١٢٣٤٥٦",
-    "fullwidth_literal": lambda c: "１２３４５６",
-    "letter": lambda c: c[:5] + "a",
-    "letters": lambda c: "abcdef",
-    "five_digits": lambda c: c[:5],
-    "seven_digits": lambda c: c + "0",
-    "tab": lambda c: f"{c[:3]}\t{c[3:]}",
-    "newline": lambda c: f"{c}\n",
-    "underscore": lambda c: f"{c[:3]}_{c[3:]}",
-    "dot": lambda c: f"{c[:3]}.{c[3:]}",
-    "plus": lambda c: f"+{c}",
-    "unicode_minus": lambda c: f"{c[:3]}\u2212{c[3:]}",
-    "en_dash": lambda c: f"{c[:3]}\u2013{c[3:]}",
-    "nbsp": lambda c: f"{c[:3]}\u00a0{c[3:]}",
-    "empty": lambda c: "",
-    "spaces_only": lambda c: "      ",
-    "long": lambda c: c + " " * 100,
-}
-
-
-@pytest.mark.parametrize("make", BAD_CODE_FORMS.values(), ids=BAD_CODE_FORMS.keys())
+@pytest.mark.parametrize("make", MALFORMED_CODES.values(), ids=MALFORMED_CODES.keys())
 def test_a_malformed_code_is_invalid_code_format_and_not_an_attempt(
     api: Any, outbox: list[Any], user: Any, pending: tuple[str, str], make: Any
 ) -> None:
@@ -443,7 +416,7 @@ def test_many_malformed_codes_never_lock_and_the_code_still_works(
 ) -> None:
     enrolment_id, code = pending
 
-    for make in BAD_CODE_FORMS.values():
+    for make in MALFORMED_CODES.values():
         assert complete(api, enrolment_id, make(code)).status_code == 400
 
     assert failed_attempts(user) == (0, 0)

@@ -9,6 +9,7 @@ import pytest
 from intelliauth_sms.models import AuthFlow, SmsUserState
 from tests.api import assert_error
 from tests.flows import complete, complete_url, initiate_ok, initiate_url, snapshot, wrong
+from tests.malformed_codes import MALFORMED_CODES
 
 ONE_MB = 1024 * 1024
 
@@ -172,39 +173,7 @@ def test_a_code_that_is_not_a_string_is_invalid_code_format_and_not_an_attempt(
     _still_works(anon_api, flow, sent)
 
 
-def _in_script(code: str, zero: str) -> str:
-    return "".join(chr(ord(zero) + int(digit)) for digit in code)
-
-
-BAD_FORMS = {
-    "arabic_indic": lambda c: _in_script(c, "٠"),
-    "extended_arabic_indic": lambda c: _in_script(c, "۰"),
-    "fullwidth": lambda c: _in_script(c, "０"),
-    "devanagari": lambda c: _in_script(c, "०"),
-    "mathematical_bold": lambda c: _in_script(c, "\U0001d7ce"),
-    "one_fullwidth_digit": lambda c: c[:5] + _in_script(c[5], "０"),
-    "guide_arabic_indic": lambda c: "١٢٣٤٥٦",
-    "guide_fullwidth": lambda c: "１２３４５６",
-    "superscript": lambda c: "¹²³⁴⁵⁶",
-    "letter": lambda c: c[:5] + "a",
-    "five_digits": lambda c: c[:5],
-    "seven_digits": lambda c: c + "0",
-    "tab": lambda c: f"{c[:3]}\t{c[3:]}",
-    "newline": lambda c: f"{c}\n",
-    "dot": lambda c: f"{c[:3]}.{c[3:]}",
-    "plus": lambda c: f"+{c}",
-    "unicode_minus": lambda c: f"{c[:3]}\u2212{c[3:]}",
-    "nbsp": lambda c: f"{c[:3]}\u00a0{c[3:]}",
-    "zero_width_space": lambda c: f"{c[:3]}\u200b{c[3:]}",
-    "nul": lambda c: f"{c}\x00",
-    "empty": lambda c: "",
-    "spaces_only": lambda c: "      ",
-    "sql": lambda c: f"{c}' OR '1'='1",
-    "long": lambda c: c + " " * 100,
-}
-
-
-@pytest.mark.parametrize("make", BAD_FORMS.values(), ids=BAD_FORMS.keys())
+@pytest.mark.parametrize("make", MALFORMED_CODES.values(), ids=MALFORMED_CODES.keys())
 def test_a_code_not_of_six_ascii_digits_is_invalid_code_format_and_not_an_attempt(
     anon_api: Any, flow: AuthFlow, outbox: list[Any], sent: str, make: Any
 ) -> None:

@@ -23,6 +23,7 @@ from intelliauth_sms.models import (
 )
 from tests.conftest import last_code
 from tests.factories import SmsFactorFactory
+from tests.malformed_codes import MALFORMED_CODES
 from tests.recovery import (
     BACKUP_PHONE,
     BASE,
@@ -291,3 +292,20 @@ def test_a_browser_with_a_session_keeps_its_recovery_a_cookieless_client_needs_o
     )
     assert unbound.status_code == 202
     assert not AuthFlow.objects.get(pk=unbound.json()["id"]).session_binding
+
+
+@pytest.mark.parametrize("make", MALFORMED_CODES.values(), ids=MALFORMED_CODES.keys())
+def test_a_malformed_recovery_code_is_invalid_code_format_and_not_an_attempt(
+    make: Any, anon_api: Any, policy: TenantPolicy, backup: SmsFactor, outbox: list[Any], user: Any
+) -> None:
+    from intelliauth_sms.models import SmsUserState
+
+    recovery_id = start(anon_api).json()["id"]
+    code = last_code(outbox)
+    response = finish(anon_api, recovery_id, make(code))
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "invalid_code_format"
+    assert code not in response.content.decode()
+    state = SmsUserState.objects.filter(user=user).first()
+    assert state is None or state.failed_attempts == 0
+    assert finish(anon_api, recovery_id, code).status_code == 200
