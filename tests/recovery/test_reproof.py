@@ -221,3 +221,13 @@ def test_unknown_user_wrong_password_and_wrong_answers_take_the_same_time(
     result = {name: statistics.median(values) for name, values in medians.items()}
     fastest, slowest = min(result.values()), max(result.values())
     assert slowest / fastest < 1.35, result
+
+
+def test_a_body_larger_than_the_limit_is_refused_before_any_work(
+    anon_api: Any, policy: TenantPolicy, backup: SmsFactor, outbox: list[Any]
+) -> None:
+    huge = '{"username": "alice", "password": "' + "x" * 20_000 + '"}'
+    response = anon_api.post(RECOVERY_URL, huge, content_type="application/json")
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "invalid_request"
+    assert outbox == [] and not AuditEvent.objects.exists()
