@@ -61,7 +61,10 @@ def parse_e164(raw: object) -> PhoneNumber:
     if e164 != raw:
         raise InvalidPhoneNumber()
     region = phonenumbers.region_code_for_number(parsed)
-    if not region:
+    # Non-geographic ranges (+870 Inmarsat, +881 satellite, +882/+883 international
+    # networks…) have region "001": no country to price, allow or block them by, and no
+    # place in a two-letter country column. CONTRACT §2 refuses them.
+    if region not in phonenumbers.SUPPORTED_REGIONS:
         raise InvalidPhoneNumber()
     return PhoneNumber(e164=e164, country=region)
 
