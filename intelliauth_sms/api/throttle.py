@@ -15,13 +15,15 @@ from django.http import HttpRequest
 from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 
-from intelliauth_sms.client_ip import client_ip
+from intelliauth_sms.client_ip import client_ip, ip_bucket
 from intelliauth_sms.conf import app_settings
 from intelliauth_sms.exceptions import RateLimited
 
 
 def _ip_key(group: str, request: HttpRequest) -> str:
-    return client_ip(request) or "unknown"
+    # The same buckets as the send limit: an IPv6 /64, mapped IPv4 as IPv4, and one shared
+    # bucket for requests without a usable address.
+    return ip_bucket(client_ip(request)) or "no-address"
 
 
 def guard_request_rate(request: HttpRequest) -> None:

@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from intelliauth_sms import signals
+from intelliauth_sms.client_ip import ip_bucket
 from intelliauth_sms.crypto import code_hash, encrypt_secret, hashes_match
 from intelliauth_sms.exceptions import CodeExpired, InvalidCode, InvalidCodeFormat, Locked, SmsError
 from intelliauth_sms.models import (
@@ -112,7 +113,9 @@ def issue_code(
         tenant=caller.tenant,
         purpose=purpose,
         subject_id=subject_id,
-        client_ip=caller.ip,
+        # The per-IP limit's bucket (IPv6 /64, mapped IPv4 as IPv4, None: no address);
+        # audit events keep the exact address.
+        client_ip=ip_bucket(caller.ip),
         unit_cost=pricing.unit_cost,
         high_cost=pricing.high_cost,
         created_at=now,

@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
 
+from intelliauth_sms.client_ip import ip_bucket
 from intelliauth_sms.exceptions import CostCapReached, CountryNotAllowed, Locked, RateLimited
 from intelliauth_sms.models import (
     CodePurpose,
@@ -86,6 +87,17 @@ def _rate_scope(
     return SmsMessage.objects.filter(subject_id=subject_id), policy.auth_sms_per_hour
 
 
+#: The lock name of the shared bucket of sends whose request had no usable address.
+NO_ADDRESS_BUCKET = "no-address"
+
+
+def sends_from(bucket: str | None) -> QuerySet[SmsMessage]:
+    """The sends of one address bucket (``SmsMessage.client_ip`` holds the bucket)."""
+    if bucket is None:
+        return SmsMessage.objects.filter(client_ip__isnull=True)
+    return SmsMessage.objects.filter(client_ip=bucket)
+
+
 def price_for(caller: Caller, country: str) -> tuple[Pricing, bool]:
     """The price of a send to ``country`` and whether the tenant's rules allow it."""
     rules = {rule.country: rule for rule in CountryRule.objects.filter(tenant=caller.tenant)}
@@ -133,11 +145,14 @@ def authorise_send(
     own_sends, own_limit = _rate_scope(caller, policy, purpose, subject_id)
     _enforce_rolling_limit(own_sends, own_limit, now)
 
-    if caller.ip:
-        lock_key(ip_lock_key(caller.ip))
-        _enforce_rolling_limit(
-            SmsMessage.objects.filter(client_ip=caller.ip), policy.ip_sms_per_hour, now
-        )
+    if caller.request is not None or caller.ip is not None:
+        # Every HTTP request counts against an address bucket: an IPv6 /64, an IPv4
+        # address, or the one shared bucket of requests without a usable address
+        # (``client_ip.ip_bucket``), so those are never unlimited. Sends made from Python
+        # with neither a request nor an address (a site's own code) have no client.
+        bucket = ip_bucket(caller.ip)
+        lock_key(ip_lock_key(bucket or NO_ADDRESS_BUCKET))
+        _enforce_rolling_limit(sends_from(bucket), policy.ip_sms_per_hour, now)
 
     pricing, allowed = price_for(caller, country)
     if not allowed:

@@ -180,9 +180,11 @@ def test_the_ip_limit_applied_is_that_of_the_tenant_of_the_user_sent_for(sms: An
         sms.send(from_lenient)
 
 
-def test_sends_without_an_ip_are_not_ip_limited(
+def test_sends_made_from_python_without_a_request_are_not_ip_limited(
     sms: Any, caller: Caller, default_tenant: Any
 ) -> None:
+    """No HTTP request, no client: the per-IP limit is for requests (see test_ip_buckets)."""
+    assert caller.request is None
     policy_of(default_tenant, ip_sms_per_hour=1)
     for _ in range(3):
         sms.send(caller, deliver=False)

@@ -155,6 +155,30 @@ def test_concurrent_starts_from_one_ip_across_users_never_exceed_ip_sms_per_hour
     assert SmsMessage.objects.count() == 5
 
 
+@pytest.mark.parametrize(
+    "addresses",
+    [
+        [f"2001:db8:7:7::{i + 1:x}" for i in range(THREADS)],  # one /64, many addresses
+        ["" if i % 2 else "garbage" for i in range(THREADS)],  # no usable address
+    ],
+    ids=["one-ipv6-64", "no-usable-address"],
+)
+def test_concurrent_starts_from_one_address_bucket_never_exceed_ip_sms_per_hour(
+    addresses: list[str],
+) -> None:
+    TenantPolicy.objects.filter(pk=policy().pk).update(ip_sms_per_hour=5)
+    users = [UserFactory() for _ in range(THREADS)]
+    clients = [signed_in(someone, ip=addresses[i]) for i, someone in enumerate(users)]
+
+    answers = run_concurrently(
+        THREADS,
+        lambda i: answer(clients[i].post(f"{API}/enrolments/", {"phone_number": phone(i)})),
+    )
+
+    assert tally(answers) == {(201, None): 5, (429, "rate_limited"): THREADS - 5}
+    assert SmsMessage.objects.count() == 5
+
+
 def test_concurrent_high_cost_sends_never_spend_more_than_the_daily_cap() -> None:
     tenant = Tenant.objects.get(slug="default")
     CountryRule.objects.create(
