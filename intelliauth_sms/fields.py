@@ -33,4 +33,30 @@ except ImproperlyConfigured:  # pragma: no cover - exercised only with a broken 
             return name, "encrypted_model_fields.fields.EncryptedCharField", args, kwargs
 
 
-__all__ = ["EncryptedCharField"]
+LIBRARY_FIELD_PATH = "encrypted_model_fields.fields.EncryptedCharField"
+
+
+class EncryptedPhoneNumberField(EncryptedCharField):
+    """The encrypted phone column; serialised (``dumpdata``) as its ciphertext.
+
+    django-encrypted-model-fields writes the decrypted value into dumps. Here a dump holds
+    a fresh Fernet token of the number instead, which the library's ``to_python`` decrypts
+    again on ``loaddata``, so the restored factor works and no dump holds a plaintext
+    number (CONTRACT §5). Migrations see the library's field (same ``deconstruct``): the
+    column and its history are unchanged.
+    """
+
+    def value_to_string(self, obj: Any) -> str:
+        value = self.value_from_object(obj)
+        if value in (None, ""):
+            return ""
+        from encrypted_model_fields.fields import encrypt_str
+
+        return str(encrypt_str(str(value)).decode("ascii"))
+
+    def deconstruct(self) -> Any:
+        name, _path, args, kwargs = super().deconstruct()
+        return name, LIBRARY_FIELD_PATH, args, kwargs
+
+
+__all__ = ["EncryptedCharField", "EncryptedPhoneNumberField"]
