@@ -177,23 +177,18 @@ class MeasurablePBKDF2Hasher(PBKDF2PasswordHasher):
     iterations = 30_000
 
 
-def _median_seconds(call: Callable[[], Any], rounds: int) -> float:
-    timings = []
-    for _ in range(rounds):
-        began = time.perf_counter()
-        response = call()
-        timings.append(time.perf_counter() - began)
-        assert response.status_code == 400, response.content
-    return statistics.median(timings)
+def _seconds(call: Callable[[], Any]) -> float:
+    began = time.perf_counter()
+    response = call()
+    elapsed = time.perf_counter() - began
+    assert response.status_code == 400, response.content
+    return elapsed
 
 
 def test_unknown_user_wrong_password_and_wrong_answers_take_the_same_time(
     settings: Any, anon_api: Any, policy: TenantPolicy, user: Any, backup: SmsFactor
 ) -> None:
-    """The hasher runs as often for every failure; medians agree within 35 %.
-
-    Measured in one process, interleaved, so machine load hits all three alike.
-    """
+    """The hasher runs as often for every failure: their times agree within 35 %."""
     settings.PASSWORD_HASHERS = ["tests.recovery.test_reproof.MeasurablePBKDF2Hasher"]
     settings.INTELLIAUTH_SMS = {
         **settings.INTELLIAUTH_SMS,
@@ -214,13 +209,15 @@ def test_unknown_user_wrong_password_and_wrong_answers_take_the_same_time(
     }
     for call in cases.values():
         call()  # warm up
-    medians: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(5):
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(15):  # interleaved, so machine load falls on all three alike
         for name, call in cases.items():
-            medians[name].append(_median_seconds(call, 3))
-    result = {name: statistics.median(values) for name, values in medians.items()}
-    fastest, slowest = min(result.values()), max(result.values())
-    assert slowest / fastest < 1.35, result
+            samples[name].append(_seconds(call))
+    # The fastest of each is its cost without interference; the median says the same
+    # about typical runs. Both must agree within 35 %.
+    for pick in (min, statistics.median):
+        result = {name: pick(values) for name, values in samples.items()}
+        assert max(result.values()) / min(result.values()) < 1.35, (pick.__name__, result)
 
 
 def test_a_body_larger_than_the_limit_is_refused_before_any_work(
