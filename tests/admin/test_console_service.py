@@ -52,6 +52,20 @@ def test_other_details_read_as_key_value_pairs_with_numbers_masked() -> None:
         ("(415) 555-0100", True),
         ("07911 123 456", True),
         ("415.555.0100", True),
+        # The review's bypasses: separators, markup, letters standing in for digits.
+        ("0791 - - 1123 - - 456", True),
+        ("07911<b>123456", True),
+        ("O79II 123456", True),
+        ("o7911 l23456", True),
+        ("０７９１１ １２３４５６", True),
+        ("٠٧٩١١١٢٣٤٥٦", True),
+        ("0791\u200b1123456", True),
+        ("+44 (0) 7911 / 123 * 456", True),
+        # Ordinary reasons stay allowed.
+        ("User called from the office, ID verified, ticket 42", False),
+        ("Verified via video call; passport checked (ticket INC-4711)", False),
+        ("Lost phone, IIlinois office, SMS 2FA reset requested", False),
+        ("Ticket 123-456", False),
     ],
 )
 def test_what_counts_as_a_phone_number_in_free_text(text: str, phone_like: bool) -> None:

@@ -68,9 +68,18 @@ def test_reveal_needs_a_reason_then_shows_the_number_once_and_records_who_when_w
     assert NATIONAL not in detail
 
 
-def test_a_reason_holding_a_phone_number_is_refused(side_a: Any, login: Any) -> None:
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "caller gave +1 (415) 555-0199",
+        "caller gave 0791 - - 1123 - - 456",
+        "caller gave 07911<b>123456",
+        "caller gave O79II 123456",
+    ],
+)
+def test_a_reason_holding_a_phone_number_is_refused(reason: str, side_a: Any, login: Any) -> None:
     response = login(side_a.support).post(
-        f"{ADMIN}/smsfactor/{side_a.factor.pk}/reveal/", {"reason": "caller gave +1 (415) 555-0199"}
+        f"{ADMIN}/smsfactor/{side_a.factor.pk}/reveal/", {"reason": reason}
     )
     assert response.status_code == 200
     assert "Leave phone numbers out of the reason" in body(response)
