@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
+from intelliauth_sms.admin.changelist import ConsoleChangeList
 from intelliauth_sms.admin.filters import TenantFilter
 from intelliauth_sms.models import Tenant, TenantMembership
 
@@ -125,6 +127,10 @@ class TenantScopedAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return self.scope(request, super().get_queryset(request))
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        # Malformed filter or search parameters answer a page, never a server error.
+        return ConsoleChangeList
 
     def get_list_filter(self, request: HttpRequest) -> Any:
         # With one tenant there is nothing to pick. Leaving the filter out (rather than

@@ -14,11 +14,12 @@ import json
 from functools import cached_property
 from typing import Any, ClassVar
 
-from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connections
 from django.db.models import QuerySet
 from django.http import HttpRequest
+
+from intelliauth_sms.admin.changelist import ConsoleChangeList
 
 
 def planner_estimate(queryset: QuerySet[Any]) -> int | None:
@@ -60,7 +61,7 @@ class CappedCountPaginator(Paginator):
         return self.count_limit
 
 
-class CappedChangeList(ChangeList):
+class CappedChangeList(ConsoleChangeList):
     """A changelist that says "about N" instead of a count it did not make."""
 
     paginator: CappedCountPaginator

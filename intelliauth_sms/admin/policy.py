@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import Model, QuerySet
 from django.forms import BaseModelForm, ModelChoiceField, ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from intelliauth_sms.admin import views
 from intelliauth_sms.admin.access import POLICY, TenantScopedAdmin, console_access
+from intelliauth_sms.admin.changelist import ConsoleChangeList
 from intelliauth_sms.admin.forms import CountryRuleForm, CountryRuleFormSet, TenantPolicyForm
 from intelliauth_sms.client_ip import client_ip
 from intelliauth_sms.models import (
@@ -309,6 +311,9 @@ class TenantMembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email", "tenant__slug"]
     raw_id_fields = ["user"]
     fields = ["user", "tenant", "role"]
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return ConsoleChangeList
 
     def _allowed(self, request: HttpRequest) -> bool:
         return console_access(request).is_superuser
