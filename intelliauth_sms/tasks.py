@@ -6,13 +6,17 @@ the code encrypted with the site's ``FIELD_ENCRYPTION_KEY``.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from smtplib import SMTPException
 from typing import Any
 
 from celery import shared_task
+from kombu.exceptions import OperationalError
 
 from intelliauth_sms.conf import app_settings
+
+logger = logging.getLogger("intelliauth_sms.tasks")
 
 
 @shared_task(name="intelliauth_sms.deliver_sms", ignore_result=True)
@@ -69,23 +73,45 @@ def send_security_email(
     return sent
 
 
-def _apply(task: Any, *args: Any) -> None:
-    options: dict[str, Any] = {}
+#: What publishing a task raises when the broker cannot be reached.
+BROKER_ERRORS = (OperationalError, ConnectionError, TimeoutError)
+#: Publishing tries once more, at once, then gives up: a request must not hang on a
+#: broker that is down (the message stays ``queued`` for a later sweep).
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+
+
+def _apply(task: Any, *args: Any) -> bool:
+    """Publish ``task``; ``False`` (logged) when the broker cannot be reached.
+
+    Run eagerly (tests, the demo) there is no broker, and a task's own errors propagate.
+    """
+    options: dict[str, Any] = {"retry": True, "retry_policy": PUBLISH_RETRY_POLICY}
     if app_settings.CELERY_QUEUE:
         options["queue"] = app_settings.CELERY_QUEUE
-    task.apply_async(args=args, **options)
+    if task.app.conf.task_always_eager:
+        task.apply_async(args=args, **options)
+        return True
+    try:
+        task.apply_async(args=args, **options)
+    except BROKER_ERRORS as exc:
+        logger.warning("Task %s not queued, the broker is unreachable: %s", task.name, exc)
+        return False
+    return True
 
 
-def enqueue_delivery(message_id: str, sealed_code: str) -> None:
-    """Queue the delivery task (call from ``transaction.on_commit``)."""
-    _apply(deliver_sms, message_id, sealed_code)
+def enqueue_delivery(message_id: str, sealed_code: str) -> bool:
+    """Queue the delivery task (call from ``transaction.on_commit``).
+
+    ``False`` when the broker cannot be reached: the message stays ``queued``.
+    """
+    return _apply(deliver_sms, message_id, sealed_code)
 
 
 def enqueue_security_email(
     user_id: Any, kind: str, context: dict[str, Any], purpose: str = ""
-) -> None:
+) -> bool:
     """Queue a security notification email (call from ``transaction.on_commit``)."""
-    _apply(send_security_email, user_id, kind, context, purpose)
+    return _apply(send_security_email, user_id, kind, context, purpose)
 
 
 @shared_task(name="intelliauth_sms.clean_up", ignore_result=True)

@@ -132,7 +132,21 @@ def issue_code(
     )
     sealed = encrypt_secret(plaintext)
     message_id = str(message.id)
-    transaction.on_commit(lambda: enqueue_delivery(message_id, sealed))
+
+    def queue_delivery() -> None:
+        if not enqueue_delivery(message_id, sealed):
+            # The broker is down: the request still answers, the message stays queued
+            # (CONTRACT §7), and support can see why it has not gone out yet.
+            audit.record(
+                EventType.SMS_QUEUE_UNAVAILABLE,
+                caller,
+                outcome=Outcome.FAILURE,
+                purpose=purpose,
+                phone_last4=destination.last4,
+                subject_id=subject_id,
+            )
+
+    transaction.on_commit(queue_delivery)
     return IssuedCode(code=code, message=message)
 
 
