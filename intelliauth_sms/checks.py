@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 from django.conf import settings
@@ -111,3 +112,29 @@ def check_tenant_resolver(app_configs: Any = None, **kwargs: Any) -> list[CheckM
                 )
             ]
     return []
+
+
+REDIS_CACHE_BACKEND = "django.core.cache.backends.redis.RedisCache"
+
+
+@register(Tags.caches)
+def check_redis_client(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """E005: a cache on Django's Redis backend needs the ``redis`` package installed.
+
+    Without it the first API request fails inside the cache, not at start-up.
+    """
+    uses_redis = [
+        alias
+        for alias, config in settings.CACHES.items()
+        if config.get("BACKEND") == REDIS_CACHE_BACKEND
+    ]
+    if not uses_redis or importlib.util.find_spec("redis") is not None:
+        return []
+    return [
+        Error(
+            f"The cache {uses_redis[0]!r} uses Django's RedisCache, but the 'redis' package "
+            "is not installed.",
+            hint='Install the redis extra: pip install "intelliauth-sms[redis]" (or redis).',
+            id="intelliauth_sms.E005",
+        )
+    ]

@@ -14,10 +14,11 @@ from typing import Any
 from django.http import HttpRequest
 from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
 
 from intelliauth_sms.client_ip import client_ip, ip_bucket
 from intelliauth_sms.conf import app_settings
-from intelliauth_sms.exceptions import RateLimited
 
 
 def _ip_key(group: str, request: HttpRequest) -> str:
@@ -26,13 +27,33 @@ def _ip_key(group: str, request: HttpRequest) -> str:
     return ip_bucket(client_ip(request)) or "no-address"
 
 
-def guard_request_rate(request: HttpRequest) -> None:
-    """Raise ``RateLimited`` when the client IP exceeds ``REQUEST_RATE``."""
-    rate = app_settings.REQUEST_RATE
-    if not rate:
-        return
-    usage: dict[str, Any] | None = get_usage(
-        request, group="intelliauth_sms.api", key=_ip_key, rate=rate, method=ALL, increment=True
-    )
-    if usage and usage["should_limit"]:
-        raise RateLimited.for_wait(max(1, int(usage["time_left"])))
+class RequestRateThrottle(BaseThrottle):
+    """DRF throttle over django-ratelimit's atomic counter: ``REQUEST_RATE`` per client IP.
+
+    ``SmsApiView`` checks it before authentication and permissions rather than in DRF's
+    ``throttle_classes`` (checked after them): those cost queries, and refusals of the
+    MFA-bound rule write audit events, which a flood must not be able to multiply.
+    """
+
+    def __init__(self) -> None:
+        self.wait_seconds: int | None = None
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        rate = app_settings.REQUEST_RATE
+        if not rate:
+            return True
+        usage: dict[str, Any] | None = get_usage(
+            request._request,
+            group="intelliauth_sms.api",
+            key=_ip_key,
+            rate=rate,
+            method=ALL,
+            increment=True,
+        )
+        if usage and usage["should_limit"]:
+            self.wait_seconds = max(1, int(usage["time_left"]))
+            return False
+        return True
+
+    def wait(self) -> float | None:
+        return self.wait_seconds

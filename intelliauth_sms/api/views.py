@@ -18,7 +18,7 @@ from intelliauth_sms.api.csrf import SessionCookieCsrf
 from intelliauth_sms.api.errors import exception_handler
 from intelliauth_sms.api.parsers import BoundedJSONParser
 from intelliauth_sms.api.permissions import PassedSmsStep
-from intelliauth_sms.api.throttle import guard_request_rate
+from intelliauth_sms.api.throttle import RequestRateThrottle
 from intelliauth_sms.exceptions import InvalidRequest, NotFound
 from intelliauth_sms.services import enrolment, factors, flows
 from intelliauth_sms.services.access import credit_first_factor
@@ -33,7 +33,15 @@ class SmsApiView(APIView):
         return exception_handler
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        guard_request_rate(request)
+        # Negotiate first: then an unexpected error in the guard (a cache that cannot be
+        # reached, a missing ``redis`` package) surfaces as itself, not as DRF's
+        # "'Request' object has no attribute 'accepted_renderer'".
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        negotiated = self.perform_content_negotiation(request)
+        request.accepted_renderer, request.accepted_media_type = negotiated
+        flood_guard = RequestRateThrottle()
+        if not flood_guard.allow_request(request, self):
+            self.throttled(request, flood_guard.wait() or 1)
         super().initial(request, *args, **kwargs)
 
 

@@ -190,3 +190,24 @@ def test_every_check_message_has_a_hint(production: Any) -> None:
         "intelliauth_sms.E004",
     ]
     assert all(m.hint for m in messages)
+
+
+def test_e005_a_redis_cache_without_the_redis_package(
+    production: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_find_spec = checks.importlib.util.find_spec
+
+    def without_redis(name: str, *args: Any) -> Any:
+        return None if name == "redis" else real_find_spec(name, *args)
+
+    production.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+        }
+    }
+    assert "intelliauth_sms.E005" not in app_check_ids()
+    monkeypatch.setattr(checks.importlib.util, "find_spec", without_redis)
+    [error] = [m for m in run_checks() if m.id == "intelliauth_sms.E005"]
+    assert "'redis' package is not installed" in error.msg
+    assert "intelliauth-sms[redis]" in (error.hint or "")

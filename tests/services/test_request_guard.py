@@ -32,21 +32,17 @@ import django
 django.setup()
 
 from django.test import RequestFactory, override_settings
+from rest_framework.request import Request
 
-from intelliauth_sms.api.throttle import guard_request_rate
-from intelliauth_sms.exceptions import RateLimited
+from intelliauth_sms.api.throttle import RequestRateThrottle
 
 ip, rate, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 answers = []
 with override_settings(INTELLIAUTH_SMS={"REQUEST_RATE": rate}):
     for _ in range(count):
-        request = RequestFactory().get("/api/mfa/sms/factors/", REMOTE_ADDR=ip)
-        try:
-            guard_request_rate(request)
-        except RateLimited:
-            answers.append("limited")
-        else:
-            answers.append("allowed")
+        request = Request(RequestFactory().get("/api/mfa/sms/factors/", REMOTE_ADDR=ip))
+        allowed = RequestRateThrottle().allow_request(request, None)
+        answers.append("allowed" if allowed else "limited")
 print(json.dumps(answers))
 """
 
