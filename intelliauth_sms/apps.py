@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 from django.contrib.auth.signals import user_logged_in
-from django.db.models.signals import post_migrate, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,7 +15,7 @@ class IntelliAuthSmsConfig(AppConfig):
 
     def ready(self) -> None:
         from intelliauth_sms import checks, handlers, mfa  # noqa: F401 - registers the checks
-        from intelliauth_sms.models import Tenant
+        from intelliauth_sms.models import Tenant, TenantMembership
 
         post_save.connect(
             handlers.create_tenant_policy, sender=Tenant, dispatch_uid="iasms_tenant_policy"
@@ -23,6 +23,12 @@ class IntelliAuthSmsConfig(AppConfig):
         post_migrate.connect(
             handlers.ensure_default_tenant, sender=self, dispatch_uid="iasms_default_tenant"
         )
+        for signal in (post_save, post_delete):
+            signal.connect(
+                handlers.membership_changed,
+                sender=TenantMembership,
+                dispatch_uid=f"iasms_membership_changed_{signal is post_save}",
+            )
         user_logged_in.connect(
             mfa.forget_on_password_login, dispatch_uid="iasms_forget_mfa_time_on_login"
         )

@@ -17,6 +17,17 @@ def create_tenant_policy(
         TenantPolicy.objects.using(instance._state.db).get_or_create(tenant=instance)
 
 
+def membership_changed(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """A membership was saved or deleted: the user's SMS rows follow their tenant now."""
+    if raw:
+        return
+    from intelliauth_sms.tenancy import sync_user_tenant
+
+    user = getattr(instance, "user", None)
+    if user is not None and user.pk is not None:
+        sync_user_tenant(user)
+
+
 def ensure_default_tenant(sender: Any, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
     """After ``migrate`` (and after ``flush``) the ``default`` tenant and its policy exist."""
     from intelliauth_sms.models import DEFAULT_TENANT_SLUG, Tenant, TenantPolicy

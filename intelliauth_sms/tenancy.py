@@ -26,6 +26,23 @@ def resolve_tenant_by_membership(user: Any) -> Tenant:
     return membership.tenant if membership else default_tenant()
 
 
+def sync_user_tenant(user: Any, tenant: Tenant | None = None) -> Tenant:
+    """Bring the tenant columns of the user's SMS rows in step with ``TENANT_RESOLVER``.
+
+    The console shows a user's factors, enrolments and lockout state to the support staff
+    of the tenant in those columns, so they must follow the user's *current* tenant. The
+    app calls this when a membership changes and whenever it locks the user's state (every
+    send and check). A site whose own resolver moves users some other way calls it after
+    the move. Returns the tenant. Only rows that differ are written.
+    """
+    from intelliauth_sms.models import PendingEnrolment, SmsFactor, SmsUserState
+
+    current = tenant if tenant is not None else tenant_for(user)
+    for model in (SmsFactor, PendingEnrolment, SmsUserState):
+        model.objects.filter(user=user).exclude(tenant=current).update(tenant=current)
+    return current
+
+
 def tenant_for(user: Any) -> Tenant:
     """The tenant whose policy applies to ``user``, via ``INTELLIAUTH_SMS["TENANT_RESOLVER"]``."""
     resolver = import_string(app_settings.TENANT_RESOLVER)

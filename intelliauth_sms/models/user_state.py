@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +27,15 @@ class SmsUserState(models.Model):
     consecutive_failures = models.PositiveIntegerField(_("consecutive wrong codes"), default=0)
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
     disabled_at = models.DateTimeField(_("SMS disabled at"), null=True, blank=True)
+    # The user's tenant as TENANT_RESOLVER says now, kept in step on every write
+    # (``tenancy.sync_user_tenant``): what the console scopes this row by.
+    tenant = models.ForeignKey(
+        "intelliauth_sms.Tenant",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sms_user_states",
+    )
 
     class Meta:
         verbose_name = _("SMS user state")
@@ -32,6 +43,14 @@ class SmsUserState(models.Model):
 
     def __str__(self) -> str:
         return f"SMS state of {self.user}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A new row gets the user's tenant from ``TENANT_RESOLVER``."""
+        if self.tenant_id is None:
+            from intelliauth_sms.tenancy import tenant_for
+
+            self.tenant = tenant_for(self.user)
+        super().save(*args, **kwargs)
 
 
 class SendLock(models.Model):

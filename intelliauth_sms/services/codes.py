@@ -88,7 +88,7 @@ def issue_code(
     from intelliauth_sms.tasks import enqueue_delivery
 
     now = timezone.now()
-    state = lock_user_state(caller.user)
+    state = lock_user_state(caller.user, caller.tenant)
     pricing = authorise_send(
         caller, state, purpose=purpose, subject_id=subject_id, country=destination.country, now=now
     )
@@ -243,7 +243,7 @@ def check_code(
     with whatever the caller does on success; raise ``Verdict.error`` after the commit.
     """
     now = timezone.now()
-    state = lock_user_state(caller.user)
+    state = lock_user_state(caller.user, caller.tenant)
     policy = current_policy(caller)
     verdict = _judge(caller, state, policy, subject_id, typed, now)
     audit.record(

@@ -5,7 +5,6 @@
   who changed it and the old and new values, so support can answer "who loosened this
   limit?".
 * ``today_summary``: the read-only "Today" numbers of one tenant.
-* ``users_in_tenants``: which users' rows (lockouts) belong to which tenant, as a query.
 * ``audit_csv_header`` / ``audit_csv_row``: the CSV export of audit events, holding at most
   the last 4 digits of a number.
 """
@@ -21,20 +20,17 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.html import strip_tags
 
 from intelliauth_sms.exceptions import SmsError
 from intelliauth_sms.models import (
-    DEFAULT_TENANT_SLUG,
     AuditEvent,
     EventType,
     Outcome,
     SmsUserState,
     Tenant,
-    TenantMembership,
     TenantPolicy,
 )
 from intelliauth_sms.phone import mask_last4
@@ -113,24 +109,6 @@ def record_policy_changes(
 
 
 # --- whose users ------------------------------------------------------------------------
-
-
-def resolved_tenant(user_ref: str = "user") -> Coalesce:
-    """The tenant id of the user at ``user_ref``, as the default ``TENANT_RESOLVER`` picks
-    it: the user's earliest membership, else the ``default`` tenant. A query expression,
-    so lists of user rows can be scoped to a tenant in SQL."""
-    earliest = (
-        TenantMembership.objects.filter(user=OuterRef(user_ref)).order_by("id").values("tenant")
-    )
-    default = Tenant.objects.filter(slug=DEFAULT_TENANT_SLUG).values("id")
-    return Coalesce(Subquery(earliest[:1]), Subquery(default[:1]), output_field=IntegerField())
-
-
-def users_in_tenants(queryset: QuerySet[Any], tenant_ids: Iterable[int], user_ref: str) -> Any:
-    """``queryset`` narrowed to rows whose user (at ``user_ref``) belongs to ``tenant_ids``."""
-    return queryset.alias(_console_tenant=resolved_tenant(user_ref)).filter(
-        _console_tenant__in=list(tenant_ids)
-    )
 
 
 def user_ids_matching(term: str, limit: int = 100) -> list[int]:
@@ -240,7 +218,7 @@ def today_summary(tenant: Tenant, now: datetime | None = None) -> TodaySummary:
         .select_related("actor")[:10]
     )
 
-    states = users_in_tenants(SmsUserState.objects.all(), [tenant.pk], "user")
+    states = SmsUserState.objects.filter(tenant=tenant)
     lock_counts = states.aggregate(
         locked=Count("pk", filter=Q(locked_until__gt=now, disabled_at__isnull=True)),
         disabled=Count("pk", filter=Q(disabled_at__isnull=False)),

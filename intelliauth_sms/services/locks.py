@@ -18,10 +18,22 @@ from intelliauth_sms.crypto import keyed_hash
 from intelliauth_sms.models import SendLock, SmsUserState, Tenant, TenantPolicy
 
 
-def lock_user_state(user: Any) -> SmsUserState:
-    """Create (if needed) and lock the user's failed-code state row."""
-    SmsUserState.objects.bulk_create([SmsUserState(user=user)], ignore_conflicts=True)
-    return SmsUserState.objects.select_for_update().get(user=user)
+def lock_user_state(user: Any, tenant: Tenant) -> SmsUserState:
+    """Create (if needed) and lock the user's failed-code state row.
+
+    ``tenant`` is the user's tenant now: if the row says otherwise the user has moved, and
+    their SMS rows follow (``sync_user_tenant``) so the console shows them to the right staff.
+    """
+    SmsUserState.objects.bulk_create(
+        [SmsUserState(user=user, tenant=tenant)], ignore_conflicts=True
+    )
+    state = SmsUserState.objects.select_for_update().get(user=user)
+    if state.tenant_id != tenant.pk:
+        from intelliauth_sms.tenancy import sync_user_tenant
+
+        sync_user_tenant(user, tenant)
+        state.tenant = tenant
+    return state
 
 
 def lock_key(key: str) -> None:
