@@ -73,9 +73,7 @@ def test_filebased_backend_without_a_file_path_is_improperly_configured(
 
 
 def test_filebased_backend_accepts_an_explicit_path(tmp_path: Path) -> None:
-    backend = get_backend(
-        "intelliauth_sms.backends.filebased.SmsBackend", file_path=str(tmp_path)
-    )
+    backend = get_backend("intelliauth_sms.backends.filebased.SmsBackend", file_path=str(tmp_path))
     backend.send(SMS)
     assert [f.name for f in tmp_path.iterdir()] == ["m-1.json"]
 
@@ -126,8 +124,9 @@ def test_a_code_is_delivered_through_the_filebased_backend_end_to_end(
         "SMS_BACKEND": "intelliauth_sms.backends.filebased.SmsBackend",
         "SMS_FILE_PATH": str(tmp_path),
     }
-    with override_settings(INTELLIAUTH_SMS=config), django_capture_on_commit_callbacks(
-        execute=True
+    with (
+        override_settings(INTELLIAUTH_SMS=config),
+        django_capture_on_commit_callbacks(execute=True),
     ):
         _pending, issued = enrolment.start_enrolment(user, "+14155550100")
 

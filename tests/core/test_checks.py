@@ -81,9 +81,7 @@ def test_e001_accepts_a_list_of_valid_keys_for_rotation(production: Any) -> None
         "nodots",
     ],
 )
-def test_e002_reports_an_sms_backend_path_that_does_not_import(
-    production: Any, path: str
-) -> None:
+def test_e002_reports_an_sms_backend_path_that_does_not_import(production: Any, path: str) -> None:
     production.INTELLIAUTH_SMS = {"SMS_BACKEND": path}
 
     assert app_check_ids() == ["intelliauth_sms.E002"]

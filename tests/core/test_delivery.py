@@ -256,7 +256,5 @@ def test_the_sms_text_names_the_code_and_its_life_in_minutes(
     TenantPolicy.objects.filter(tenant=default_tenant).update(code_ttl_seconds=600)
     sent = sms.send(caller)
 
-    assert outbox[-1].body == (
-        f"Your verification code is {sent.code}. It expires in 10 minutes."
-    )
+    assert outbox[-1].body == (f"Your verification code is {sent.code}. It expires in 10 minutes.")
     assert sent.sms_code.expires_at - sent.sms_code.created_at == timedelta(minutes=10)

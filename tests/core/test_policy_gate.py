@@ -276,9 +276,7 @@ def test_spend_reaching_the_cap_exactly_is_allowed_and_beyond_is_refused(
     assert raised.value.code == "cost_cap_reached"
 
 
-def test_a_send_that_would_cross_the_cap_is_refused(
-    sms: Any, caller: Caller, capped: Any
-) -> None:
+def test_a_send_that_would_cross_the_cap_is_refused(sms: Any, caller: Caller, capped: Any) -> None:
     policy_of(capped, daily_high_cost_cap=Decimal("0.99"))
     sms.send(caller, phone=GB, deliver=False)
 
@@ -392,7 +390,9 @@ def _arrange_locked(user: Any, tenant: Any) -> None:
 def _arrange_rate(user: Any, tenant: Any) -> None:
     policy_of(tenant, enrolment_sms_per_hour=1)
     codes.issue_code(
-        Caller.for_user(user), purpose=ENROLMENT, subject_id=uuid.uuid4(),
+        Caller.for_user(user),
+        purpose=ENROLMENT,
+        subject_id=uuid.uuid4(),
         destination=parse_e164(US_2),
     )
 
@@ -401,7 +401,9 @@ def _arrange_ip(user: Any, tenant: Any) -> None:
     policy_of(tenant, ip_sms_per_hour=1)
     neighbour = Caller(user=UserFactory(username="neighbour"), tenant=tenant, ip=IP)
     codes.issue_code(
-        neighbour, purpose=CodePurpose.AUTHENTICATION, subject_id=uuid.uuid4(),
+        neighbour,
+        purpose=CodePurpose.AUTHENTICATION,
+        subject_id=uuid.uuid4(),
         destination=parse_e164(US_2),
     )
 
@@ -437,9 +439,10 @@ def test_a_refused_enrolment_leaves_no_code_message_or_enrolment_and_is_audited(
     codes_before, messages_before = SmsCode.objects.count(), SmsMessage.objects.count()
     request = RequestFactory().post("/", REMOTE_ADDR=IP)
 
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(
-        (Locked, RateLimited, CountryNotAllowed, CostCapReached)
-    ) as raised:
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises((Locked, RateLimited, CountryNotAllowed, CostCapReached)) as raised,
+    ):
         enrolment.start_enrolment(user, US, request=request)
 
     assert raised.value.code == failure_code
