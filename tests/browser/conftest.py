@@ -32,6 +32,15 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 VIEWPORT = {"width": 1000, "height": 760}
 CODE_IN_SMS = re.compile(r"\b(\d{6})\b")
+PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory
+
+
+def enter_password(page: Any, username: str = "alice") -> None:
+    """The drop-in login page: username and password, then "Sign in"."""
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("#sign-in")
 
 
 @pytest.fixture(scope="session")

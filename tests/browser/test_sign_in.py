@@ -13,11 +13,11 @@ import pytest
 
 from intelliauth_sms.backends import locmem
 from intelliauth_sms.models import AuthFlow
+from tests.browser.conftest import PASSWORD, enter_password
 from tests.factories import SmsFactorFactory, UserFactory
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory
 PHONE = "+14155550100"
 SMS_STEP_URL = re.compile(r".*/accounts/login/sms/[0-9a-f-]{36}/$")
 ACCOUNT_URL = re.compile(r".*/account/$")
@@ -34,13 +34,6 @@ def alice(transactional_db: Any) -> Any:
     user = UserFactory(username="alice")
     SmsFactorFactory(user=user, phone=PHONE)
     return user
-
-
-def enter_password(page: Any, username: str = "alice") -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("#sign-in")
 
 
 def wrong(code: str) -> str:

@@ -14,11 +14,11 @@ from django.utils import timezone
 
 from intelliauth_sms.backends import locmem
 from intelliauth_sms.models import AuditEvent, FactorPurpose, SmsFactor, TenantPolicy
+from tests.browser.conftest import PASSWORD, enter_password
 from tests.factories import SmsFactorFactory, UserFactory
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory
 PHONE = "+14155550100"
 BACKUP = "+447911123456"
 SMS_STEP_URL = re.compile(r".*/accounts/login/sms/[0-9a-f-]{36}/$")
@@ -33,10 +33,7 @@ def alice(transactional_db: Any) -> Any:
 
 
 def sign_in_with_sms(page: Any, expect: Any, wait_for_sms: Callable[[int], str]) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", PASSWORD)
-    page.click("#sign-in")
+    enter_password(page)
     expect(page).to_have_url(SMS_STEP_URL)
     expect(page.locator("#sms-status")).to_have_text("We sent a code to •••• 0100.")
     page.fill("#code", wait_for_sms(1))
@@ -92,10 +89,7 @@ def test_recovery_from_the_sign_in_page_to_a_re_enrolled_account(
     SmsFactorFactory(user=alice, phone=BACKUP, purpose=FactorPurpose.BACKUP)
     lost = SmsFactor.objects.get(user=alice, purpose=FactorPurpose.MFA)
 
-    page.goto("/accounts/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", PASSWORD)
-    page.click("#sign-in")
+    enter_password(page)
     expect(page).to_have_url(SMS_STEP_URL)
     wait_for_sms(1)  # the code went to the lost phone
     page.click("#lost-phone")
