@@ -186,6 +186,24 @@ class ReauthenticationRequired(SmsError):
         return _("For your security, confirm it's you with a new code before doing this.")
 
 
+class DestinationPaused(SmsError):
+    """The SMS-pumping breaker has paused sends to this number's prefix.
+
+    ``on_refused`` (not part of the body) runs after the refused send's transaction rolled
+    back, so a trip the refusal decided is recorded all the same.
+    """
+
+    code = "destination_paused"
+    status_code = 403
+
+    def __init__(self, message: str | None = None, *, on_refused: Any = None) -> None:
+        self.on_refused = on_refused
+        super().__init__(message)
+
+    def default_message(self) -> str:
+        return _("We can't send codes to this number right now. Try again later.")
+
+
 class NotFound(SmsError):
     code = "not_found"
     status_code = 404

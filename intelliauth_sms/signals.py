@@ -12,6 +12,12 @@
 ``recovery_requested(sender, user, recovery, request)`` / ``recovery_completed(...)``
     An SMS account recovery was started / finished.
 
+``pumping_breaker_tripped(sender, tenant, prefix, mode, sends, verified)``
+    The SMS-pumping breaker of ``tenant`` tripped for a destination prefix (its first 7
+    digits): ``mode`` is ``"enforce"`` (sends paused) or ``"monitor"``. Page someone.
+``pumping_breaker_cleared(sender, tenant, prefix, actor)``
+    An admin cleared a tripped breaker early.
+
 ``sender`` is always the ``intelliauth_sms`` services module that sent it. ``request`` may be
 ``None`` when the change came from Python code rather than an HTTP request.
 """
@@ -26,3 +32,5 @@ mfa_verified = Signal()
 lockout_started = Signal()
 recovery_requested = Signal()
 recovery_completed = Signal()
+pumping_breaker_tripped = Signal()
+pumping_breaker_cleared = Signal()

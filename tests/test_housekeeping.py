@@ -47,22 +47,27 @@ def test_cleanup_deletes_flows_a_week_after_they_expired(user: Any) -> None:
 def test_cleanup_deletes_ip_lock_rows_and_the_next_send_recreates_them(
     user: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
+    from intelliauth_sms.crypto import phone_hash
     from intelliauth_sms.models import SendLock
     from intelliauth_sms.services.context import Caller
     from intelliauth_sms.services.enrolment import resend_enrolment_code
-    from intelliauth_sms.services.locks import ip_lock_key
+    from intelliauth_sms.services.locks import destination_lock_key, ip_lock_key
 
     request = RequestFactory().post("/", REMOTE_ADDR="203.0.113.9")
     with django_capture_on_commit_callbacks(execute=True):
         enrolment, _ = start_enrolment(user, "+14155550100", request=request)
     assert Caller.for_user(user, request).ip == "203.0.113.9"
-    assert list(SendLock.objects.values_list("key", flat=True)) == [ip_lock_key("203.0.113.9")]
-    assert "203.0.113.9" not in SendLock.objects.get().key
+    keys = set(SendLock.objects.values_list("key", flat=True))
+    assert keys == {
+        ip_lock_key("203.0.113.9"),
+        destination_lock_key(phone_hash("+14155550100")),
+    }
+    assert all("203.0.113.9" not in key and "4155550100" not in key for key in keys)
 
     out = StringIO()
     call_command("intelliauth_sms_cleanup", stdout=out)
-    assert SendLock.objects.count() == 0 and "locks deleted: 1" in out.getvalue()
+    assert SendLock.objects.count() == 0 and "locks deleted: 2" in out.getvalue()
 
     with django_capture_on_commit_callbacks(execute=True):
         resend_enrolment_code(user, enrolment.id, request=request)
-    assert SendLock.objects.count() == 1
+    assert SendLock.objects.count() == 2

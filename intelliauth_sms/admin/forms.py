@@ -37,6 +37,21 @@ POLICY_HELP = {
         "Per-user authentication rate: at most this many codes per hour for the same "
         "sign-in flow. Default 3."
     ),
+    "user_auth_sms_per_hour": _(
+        "Per-user sign-in rate across flows: at most this many sign-in and recovery codes "
+        "to one user in any rolling hour, however many flows are started (stops SMS "
+        "bombing of one account). Default 10."
+    ),
+    "destination_sms_per_hour": _(
+        "Per-number rate: at most this many codes to one phone number in any rolling hour, "
+        "across every user and tenant. Default 10."
+    ),
+    "pumping_protection": _(
+        "SMS-pumping breaker: when a number prefix (its first 7 digits) has had 30 sends "
+        "in an hour and fewer than 20 % of those codes were typed back, Enforce pauses "
+        "sends to it for 60 minutes; Monitor only records the trip. Legitimate traffic "
+        "verifies its codes and never trips it. Default Enforce."
+    ),
     "ip_sms_per_hour": _(
         "Per-IP rate: the same caller cannot trigger more than this many sends per hour "
         "across all users. Defends against attackers walking phone numbers. Default 20."
@@ -92,6 +107,8 @@ POLICY_RANGES: dict[str, tuple[int, int | None, Any]] = {
     "enrolment_sms_per_hour": (1, 100_000, _RATE_MESSAGE),
     "auth_sms_per_hour": (1, 100_000, _RATE_MESSAGE),
     "ip_sms_per_hour": (1, 100_000, _RATE_MESSAGE),
+    "user_auth_sms_per_hour": (1, 100_000, _RATE_MESSAGE),
+    "destination_sms_per_hour": (1, 100_000, _RATE_MESSAGE),
     "max_failed_attempts": (1, 100, _("Enter a number of wrong codes from 1 to 100.")),
     "lockout_minutes": (1, 24 * 60, _("Enter a lockout from 1 minute to 24 hours (1440).")),
     "disable_after_failures": (
@@ -127,6 +144,9 @@ class TenantPolicyForm(forms.ModelForm):
             "enrolment_sms_per_hour",
             "auth_sms_per_hour",
             "ip_sms_per_hour",
+            "user_auth_sms_per_hour",
+            "destination_sms_per_hour",
+            "pumping_protection",
             "max_failed_attempts",
             "lockout_minutes",
             "disable_after_failures",

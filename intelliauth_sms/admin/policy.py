@@ -127,7 +127,13 @@ class TenantPolicyInline(ConsoleInline, admin.StackedInline):
         (
             _("Send limits"),
             {
-                "fields": ["enrolment_sms_per_hour", "auth_sms_per_hour", "ip_sms_per_hour"],
+                "fields": [
+                    "enrolment_sms_per_hour",
+                    "auth_sms_per_hour",
+                    "user_auth_sms_per_hour",
+                    "ip_sms_per_hour",
+                    "destination_sms_per_hour",
+                ],
                 "description": _(
                     "SMS costs money and can be abused. The defaults are permissive; tighten "
                     "them once you're live. A change applies to the next request."
@@ -139,7 +145,7 @@ class TenantPolicyInline(ConsoleInline, admin.StackedInline):
             {"fields": ["max_failed_attempts", "lockout_minutes", "disable_after_failures"]},
         ),
         (_("Codes"), {"fields": ["code_ttl_seconds"]}),
-        (_("Cost"), {"fields": ["daily_high_cost_cap"]}),
+        (_("Cost and SMS pumping"), {"fields": ["daily_high_cost_cap", "pumping_protection"]}),
         (
             _("Account recovery"),
             {"fields": ["allow_sms_recovery", "recovery_requires_security_answers"]},

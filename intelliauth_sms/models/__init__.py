@@ -5,10 +5,12 @@ from intelliauth_sms.models.code import CodePurpose, CodeState, SmsCode
 from intelliauth_sms.models.factor import FactorPurpose, PendingEnrolment, SmsFactor
 from intelliauth_sms.models.flow import AuthFlow, FlowKind
 from intelliauth_sms.models.message import MessageStatus, SmsMessage
+from intelliauth_sms.models.pumping import PrefixBreaker
 from intelliauth_sms.models.recovery import SecurityAnswer, SecurityQuestion
 from intelliauth_sms.models.tenant import (
     DEFAULT_TENANT_SLUG,
     CountryRule,
+    PumpingProtection,
     Tenant,
     TenantMembership,
     TenantPolicy,
@@ -28,6 +30,8 @@ __all__ = [
     "MessageStatus",
     "Outcome",
     "PendingEnrolment",
+    "PrefixBreaker",
+    "PumpingProtection",
     "SecurityAnswer",
     "SecurityQuestion",
     "SendLock",

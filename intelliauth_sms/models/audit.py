@@ -28,6 +28,8 @@ class EventType(models.TextChoices):
     REAUTHENTICATED = "reauthenticated", _("Re-authenticated with the SMS step")
     ACCESS_REFUSED = "access_refused", _("Refused: the SMS step is required")
     PASSWORD_REFUSED = "password_refused", _("Sign-in password refused")
+    PUMPING_BREAKER_TRIPPED = "pumping_breaker_tripped", _("SMS-pumping breaker tripped")
+    PUMPING_BREAKER_CLEARED = "pumping_breaker_cleared", _("SMS-pumping breaker cleared")
     SMS_QUEUE_UNAVAILABLE = "sms_queue_unavailable", _("SMS queued: task broker unavailable")
     FACTOR_ENROLLED = "factor_enrolled", _("Factor enrolled")
     FACTOR_REMOVED = "factor_removed", _("Factor removed")

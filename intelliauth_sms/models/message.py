@@ -41,6 +41,9 @@ class SmsMessage(EncryptedPhone):
         _("unit cost"), max_digits=10, decimal_places=4, default=Decimal("0")
     )
     high_cost = models.BooleanField(_("high-cost destination"), default=False)
+    # A keyed hash of the number's first 7 digits: what the pumping breaker groups sends
+    # by. Not the digits themselves: with ``phone_last4`` they would spell most numbers.
+    prefix_hash = models.CharField(_("prefix hash"), max_length=40, blank=True)
     status = models.CharField(
         _("status"), max_length=8, choices=MessageStatus.choices, default=MessageStatus.QUEUED
     )
@@ -59,6 +62,11 @@ class SmsMessage(EncryptedPhone):
             models.Index(fields=["client_ip", "created_at"], name="iasms_msg_ip_window"),
             models.Index(
                 fields=["tenant", "high_cost", "created_at"], name="iasms_msg_cost_window"
+            ),
+            # The per-destination cap (every tenant) and the breaker (per tenant, prefix).
+            models.Index(fields=["phone_hash", "created_at"], name="iasms_msg_dest_window"),
+            models.Index(
+                fields=["tenant", "prefix_hash", "created_at"], name="iasms_msg_prefix_window"
             ),
         ]
 

@@ -56,6 +56,12 @@ class TenantMembership(models.Model):
         return f"{self.user} @ {self.tenant} ({self.role})"
 
 
+class PumpingProtection(models.TextChoices):
+    ENFORCE = "enforce", _("Enforce: pause sends to the prefix")
+    MONITOR = "monitor", _("Monitor: record trips, send anyway")
+    OFF = "off", _("Off")
+
+
 class TenantPolicy(models.Model):
     """The tenant's limits and recovery rules (CONTRACT §2); read afresh on every request."""
 
@@ -71,6 +77,34 @@ class TenantPolicy(models.Model):
         default=3,
         validators=[MinValueValidator(1)],
         help_text=_("Codes sent for one authentication flow in any rolling 60 minutes."),
+    )
+    user_auth_sms_per_hour = models.PositiveIntegerField(
+        _("sign-in SMS per user per hour"),
+        default=10,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Sign-in and recovery codes one user may be sent across all of their flows in "
+            "any rolling 60 minutes (SMS bombing of one account)."
+        ),
+    )
+    destination_sms_per_hour = models.PositiveIntegerField(
+        _("SMS per phone number per hour"),
+        default=10,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Codes one phone number may be sent in any rolling 60 minutes, across every "
+            "user and tenant."
+        ),
+    )
+    pumping_protection = models.CharField(
+        _("SMS-pumping breaker"),
+        max_length=8,
+        choices=PumpingProtection.choices,
+        default=PumpingProtection.ENFORCE,
+        help_text=_(
+            "Pauses sends to a number prefix (its first 7 digits) for 60 minutes once it "
+            "has had 30 sends in an hour of which fewer than 20 % were verified."
+        ),
     )
     ip_sms_per_hour = models.PositiveIntegerField(
         _("SMS per IP per hour"),

@@ -92,4 +92,7 @@ def refusals_recorded(
             phone_last4=phone_last4,
             subject_id=subject_id,
         )
+        on_refused = getattr(error, "on_refused", None)
+        if on_refused is not None:
+            on_refused()  # what the refusal decided, kept after the rollback
         raise

@@ -37,6 +37,7 @@ from intelliauth_sms.services import audit
 from intelliauth_sms.services.context import Caller
 from intelliauth_sms.services.locks import lock_user_state
 from intelliauth_sms.services.policy import authorise_send, current_policy, ensure_not_locked
+from intelliauth_sms.services.pumping import prefix_hash
 
 CODE_DIGITS = 6
 _CODE = re.compile(r"[0-9]{6}")
@@ -90,7 +91,7 @@ def issue_code(
     now = timezone.now()
     state = lock_user_state(caller.user, caller.tenant)
     pricing = authorise_send(
-        caller, state, purpose=purpose, subject_id=subject_id, country=destination.country, now=now
+        caller, state, purpose=purpose, subject_id=subject_id, destination=destination, now=now
     )
     policy = current_policy(caller)
     SmsCode.objects.filter(subject_id=subject_id, state=CodeState.ACTIVE).update(
@@ -121,6 +122,7 @@ def issue_code(
         created_at=now,
     )
     message.set_phone(destination)
+    message.prefix_hash = prefix_hash(destination.e164)
     message.save()
     audit.record(
         EventType.SMS_SENT,

@@ -2,9 +2,10 @@
 
 Every send and every code check for a user first locks that user's ``SmsUserState`` row,
 so two requests for one user are judged one after the other. Limits that span users (the
-per-IP count) lock a ``SendLock`` row named after what they count; the daily cost cap locks
-the tenant's policy row. Locks are always taken in the order subject (enrolment, flow,
-recovery) → user → IP → tenant policy, so two requests cannot deadlock.
+per-IP and per-destination counts) lock a ``SendLock`` row named after what they count;
+the pumping breaker locks its ``PrefixBreaker`` row; the daily cost cap locks the tenant's
+policy row. Locks are always taken in the order subject (enrolment, flow, recovery) →
+user → IP → destination → prefix breaker → tenant policy, so two requests cannot deadlock.
 
 On SQLite ``select_for_update`` is a no-op and writes are serialised by the database lock;
 the race tests run on PostgreSQL.
@@ -51,6 +52,11 @@ def lock_key(key: str) -> None:
 def ip_lock_key(ip: str) -> str:
     """The lock name for an IP: a keyed hash, so the lock table keeps no address."""
     return "ip:" + keyed_hash("ip-lock", ip)[:40]
+
+
+def destination_lock_key(destination_hash: str) -> str:
+    """The lock name for a destination number: already a keyed hash, shortened."""
+    return "dest:" + destination_hash[:40]
 
 
 def lock_policy(tenant: Tenant) -> TenantPolicy:

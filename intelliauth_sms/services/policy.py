@@ -1,9 +1,17 @@
 """The send-policy gate: the one place that decides whether an SMS may be sent.
 
-Every send path (enrolment, sign-in step, recovery) calls ``authorise_send`` inside its
-transaction. The checks run in a fixed order: failed-code lockout, the per-user or
-per-subject rate, the per-IP rate, the country rules, the daily high-cost cap. The first
-that refuses raises its ``SmsError``.
+Every send path (enrolment, sign-in step, step-up, recovery) calls ``authorise_send``
+inside its transaction. The checks run in a fixed order, and the first that refuses raises
+its ``SmsError``:
+
+1. the failed-code lockout;
+2. the purpose's own rate: per user for enrolment, per flow or recovery otherwise;
+3. sign-in and recovery codes per user across all of their flows (SMS bombing);
+4. sends per client address bucket (IPv6 /64, IPv4, or the shared no-address bucket);
+5. codes per destination number, across every user and tenant (keyed hash);
+6. the tenant's country rules;
+7. the SMS-pumping breaker of the tenant for the number's prefix (``services.pumping``);
+8. the daily high-cost cap.
 
 Why the database and not the cache for these limits: the contract asks for rolling
 60-minute windows that hold exactly under concurrency and survive a cache flush or restart.
@@ -24,6 +32,7 @@ from decimal import Decimal
 from django.db.models import QuerySet, Sum
 
 from intelliauth_sms.client_ip import ip_bucket
+from intelliauth_sms.crypto import phone_hash
 from intelliauth_sms.exceptions import CostCapReached, CountryNotAllowed, Locked, RateLimited
 from intelliauth_sms.models import (
     CodePurpose,
@@ -32,10 +41,19 @@ from intelliauth_sms.models import (
     SmsUserState,
     TenantPolicy,
 )
+from intelliauth_sms.phone import PhoneNumber
 from intelliauth_sms.services.context import Caller
-from intelliauth_sms.services.locks import ip_lock_key, lock_key, lock_policy
+from intelliauth_sms.services.locks import (
+    destination_lock_key,
+    ip_lock_key,
+    lock_key,
+    lock_policy,
+)
+from intelliauth_sms.services.pumping import check_breaker
 
 WINDOW = timedelta(hours=1)
+#: The codes the per-user sign-in cap counts: every flow's and recovery's.
+SIGN_IN_PURPOSES = (CodePurpose.AUTHENTICATION, CodePurpose.RECOVERY)
 
 
 @dataclass(frozen=True)
@@ -131,7 +149,7 @@ def authorise_send(
     *,
     purpose: str,
     subject_id: uuid.UUID,
-    country: str,
+    destination: PhoneNumber,
     now: datetime,
 ) -> Pricing:
     """Run every check for one send; raise the first refusal or return the send's price.
@@ -145,6 +163,14 @@ def authorise_send(
     own_sends, own_limit = _rate_scope(caller, policy, purpose, subject_id)
     _enforce_rolling_limit(own_sends, own_limit, now)
 
+    if purpose in SIGN_IN_PURPOSES:
+        # Under the user's lock (``lock_user_state``), like the purpose's own rate.
+        _enforce_rolling_limit(
+            SmsMessage.objects.filter(user=caller.user, purpose__in=SIGN_IN_PURPOSES),
+            policy.user_auth_sms_per_hour,
+            now,
+        )
+
     if caller.request is not None or caller.ip is not None:
         # Every HTTP request counts against an address bucket: an IPv6 /64, an IPv4
         # address, or the one shared bucket of requests without a usable address
@@ -154,9 +180,19 @@ def authorise_send(
         lock_key(ip_lock_key(bucket or NO_ADDRESS_BUCKET))
         _enforce_rolling_limit(sends_from(bucket), policy.ip_sms_per_hour, now)
 
-    pricing, allowed = price_for(caller, country)
+    destination_hash = phone_hash(destination.e164)
+    lock_key(destination_lock_key(destination_hash))
+    _enforce_rolling_limit(
+        SmsMessage.objects.filter(phone_hash=destination_hash),
+        policy.destination_sms_per_hour,
+        now,
+    )
+
+    pricing, allowed = price_for(caller, destination.country)
     if not allowed:
         raise CountryNotAllowed()
+
+    check_breaker(caller.tenant, policy, destination.e164, now)
 
     if pricing.high_cost and policy.daily_high_cost_cap is not None:
         cap = lock_policy(caller.tenant).daily_high_cost_cap

@@ -113,8 +113,8 @@ def test_the_enrolment_limit_counts_every_enrolment_of_the_user_but_only_enrolme
         sms.send(caller, purpose=ENROLMENT, deliver=False)
     with pytest.raises(RateLimited):
         sms.send(caller, purpose=ENROLMENT)
-    # Another user has their own allowance.
-    sms.send(Caller.for_user(other_user), purpose=ENROLMENT)
+    # Another user has their own allowance (to their own number: the number has a cap too).
+    sms.send(Caller.for_user(other_user), purpose=ENROLMENT, phone="+14155550177")
 
 
 def test_the_enrolment_limit_follows_a_policy_change_on_the_next_send(
@@ -153,11 +153,11 @@ def test_twenty_sends_from_one_ip_across_users_and_tenants_then_refused(
     callers = [member_of(acme if i % 2 else globex, f"user-{i}") for i in range(10)]
     for i in range(20):
         clock.shift(60)
-        sms.send(callers[i % 10], deliver=False)
+        sms.send(callers[i % 10], phone=f"+1415555{i:04d}", deliver=False)
 
     clock.shift(60)
     with pytest.raises(RateLimited) as raised:
-        sms.send(callers[0])
+        sms.send(callers[0], phone="+14155550099")
     assert raised.value.retry_after == 60 * 60 - 20 * 60  # the 10:01 send leaves at 11:01
     other_ip = Caller(user=callers[0].user, tenant=callers[0].tenant, ip="198.51.100.7")
     sms.send(other_ip)
@@ -166,18 +166,19 @@ def test_twenty_sends_from_one_ip_across_users_and_tenants_then_refused(
 def test_the_ip_limit_applied_is_that_of_the_tenant_of_the_user_sent_for(sms: Any) -> None:
     strict, lenient = TenantFactory(), TenantFactory()
     policy_of(strict, ip_sms_per_hour=3)
-    policy_of(lenient, ip_sms_per_hour=25)
+    # Only the per-IP limit is under test: the per-user sign-in cap stays out of the way.
+    policy_of(lenient, ip_sms_per_hour=25, user_auth_sms_per_hour=100)
     from_strict = member_of(strict, "strict-user")
     from_lenient = member_of(lenient, "lenient-user")
 
-    for _ in range(3):
-        sms.send(from_lenient, deliver=False)
+    for i in range(3):
+        sms.send(from_lenient, phone=f"+1415555{i:04d}", deliver=False)
     with pytest.raises(RateLimited):
-        sms.send(from_strict)
-    for _ in range(22):
-        sms.send(from_lenient, deliver=False)
+        sms.send(from_strict, phone="+14155550099")
+    for i in range(3, 25):
+        sms.send(from_lenient, phone=f"+1415555{i:04d}", deliver=False)
     with pytest.raises(RateLimited):
-        sms.send(from_lenient)
+        sms.send(from_lenient, phone="+14155550098")
 
 
 def test_sends_made_from_python_without_a_request_are_not_ip_limited(

@@ -37,6 +37,9 @@ CONTRACT_POLICY_DEFAULTS = {
     "daily_high_cost_cap": None,
     "allow_sms_recovery": False,
     "recovery_requires_security_answers": False,
+    "user_auth_sms_per_hour": 10,
+    "destination_sms_per_hour": 10,
+    "pumping_protection": "enforce",
 }
 
 

@@ -18,7 +18,9 @@ from tests.conftest import last_code
 from tests.flows import Browser, complete, initiate, initiate_ok, wrong
 
 #: Measured with CaptureQueriesContext on SQLite and PostgreSQL (the same on both).
-INITIATE_QUERIES = 19
+# 19 before the abuse defences; they add the per-user and per-destination counts, the
+# destination lock row, the prefix breaker row and its count (issue 11 trims this).
+INITIATE_QUERIES = 26
 #: A correct code after a wrong one (one more UPDATE, resetting the count) is the worst case.
 COMPLETE_QUERIES = 16
 WRONG_CODE_QUERIES = 12

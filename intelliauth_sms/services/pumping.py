@@ -1,0 +1,170 @@
+"""The SMS-pumping breaker (CONTRACT §2), one of the checks of the send-policy gate.
+
+Toll fraud sends codes to number ranges whose revenue the attacker shares; those codes are
+never typed back. So sends are grouped per tenant by destination prefix (the first 7
+digits of the E.164 number), and when a prefix has had at least ``TRIP_SENDS`` sends in
+the rolling hour of which fewer than ``TRIP_CONVERSION`` were verified, the breaker trips:
+
+* ``enforce``: every further send to the prefix for the tenant is refused with
+  ``destination_paused`` for ``PAUSE`` (until an admin clears it early);
+* ``monitor`` (the tenant's policy, or the prefix marked "monitor only"): the sends go
+  out and the trip is recorded;
+* ``off``: nothing is counted.
+
+Each trip and clearance is an audit event and fires a signal. The counts are two indexed
+range scans over one prefix's last hour (``SmsMessage`` by tenant, prefix, time), so the
+cost does not grow with the table. The prefix's ``PrefixBreaker`` row is locked for the
+decision, so concurrent sends trip it once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from intelliauth_sms import signals
+from intelliauth_sms.crypto import keyed_hash
+from intelliauth_sms.exceptions import DestinationPaused
+from intelliauth_sms.models import (
+    CodeState,
+    EventType,
+    Outcome,
+    PrefixBreaker,
+    PumpingProtection,
+    SmsMessage,
+    Tenant,
+    TenantPolicy,
+)
+from intelliauth_sms.services import audit
+
+PREFIX_DIGITS = 7
+TRIP_SENDS = 30
+TRIP_CONVERSION = 0.2
+PAUSE = timedelta(minutes=60)
+WINDOW = timedelta(hours=1)
+
+
+def prefix_of(e164: str) -> str:
+    """The first 7 digits of an E.164 number (``+4474001…`` → ``4474001``)."""
+    return e164.lstrip("+")[:PREFIX_DIGITS]
+
+
+def prefix_hash(e164: str) -> str:
+    """The keyed hash messages and breakers are grouped by (never the digits)."""
+    return keyed_hash("prefix", prefix_of(e164))[:40]
+
+
+def _lock_breaker(tenant: Tenant, hashed: str) -> PrefixBreaker:
+    PrefixBreaker.objects.bulk_create(
+        [PrefixBreaker(tenant=tenant, prefix_hash=hashed)], ignore_conflicts=True
+    )
+    return PrefixBreaker.objects.select_for_update().get(tenant=tenant, prefix_hash=hashed)
+
+
+def prefix_stats(tenant: Tenant, hashed: str, since: datetime) -> tuple[int, int]:
+    """Sends to the prefix for the tenant since ``since``, and how many were verified."""
+    sends = SmsMessage.objects.filter(tenant=tenant, prefix_hash=hashed, created_at__gt=since)
+    total = sends.count()
+    verified = sends.filter(code__state=CodeState.USED).count() if total >= TRIP_SENDS else 0
+    return total, verified
+
+
+def check_breaker(tenant: Tenant, policy: TenantPolicy, e164: str, now: datetime) -> None:
+    """Raise ``DestinationPaused`` if the tenant's breaker for the number's prefix is open.
+
+    Trips it when the prefix's last hour says pumping. Runs inside the gate's transaction;
+    a trip decided by a refused send is recorded after that transaction rolls back (the
+    error's ``on_refused``), so it is never lost with the refused send.
+    """
+    if policy.pumping_protection == PumpingProtection.OFF:
+        return
+    hashed = prefix_hash(e164)
+    breaker = _lock_breaker(tenant, hashed)
+    enforce = policy.pumping_protection == PumpingProtection.ENFORCE and not breaker.monitor_only
+    if breaker.paused_until is not None and breaker.paused_until > now:
+        if enforce:
+            raise DestinationPaused()
+        return  # monitor: the trip was recorded when it happened
+    since = max(now - WINDOW, breaker.counted_from or now - WINDOW)
+    sends, verified = prefix_stats(tenant, hashed, since)
+    if sends < TRIP_SENDS or verified >= TRIP_CONVERSION * sends:
+        return
+    stats = {"sends": sends, "verified": verified}
+    prefix = prefix_of(e164)
+    if enforce:
+        raise DestinationPaused(
+            on_refused=lambda: trip(tenant, hashed, prefix, now, stats, "enforce")
+        )
+    trip(tenant, hashed, prefix, now, stats, "monitor")
+
+
+def trip(
+    tenant: Tenant, hashed: str, prefix: str, now: datetime, stats: dict[str, int], mode: str
+) -> bool:
+    """Open the breaker for ``PAUSE``, once: ``False`` if another send tripped it already."""
+    with transaction.atomic():
+        opened = (
+            PrefixBreaker.objects.filter(tenant=tenant, prefix_hash=hashed)
+            .exclude(paused_until__gt=now)
+            .update(tripped_at=now, paused_until=now + PAUSE, cleared_at=None, prefix=prefix)
+        )
+        if not opened:
+            return False
+        audit.record(
+            EventType.PUMPING_BREAKER_TRIPPED,
+            outcome=Outcome.FAILURE,
+            failure_code=DestinationPaused.code,
+            tenant=tenant,
+            detail={"prefix": prefix, "mode": mode, **stats},
+        )
+        transaction.on_commit(
+            lambda: signals.pumping_breaker_tripped.send(
+                sender=__name__, tenant=tenant, prefix=prefix, mode=mode, **stats
+            )
+        )
+    return True
+
+
+def clear(breaker: PrefixBreaker, actor: Any, *, ip: str | None = None) -> None:
+    """An admin closes the breaker early; sends before now no longer count toward a trip."""
+    now = timezone.now()
+    with transaction.atomic():
+        PrefixBreaker.objects.filter(pk=breaker.pk).update(
+            paused_until=None, cleared_at=now, cleared_by=actor, counted_from=now
+        )
+        audit.record(
+            EventType.PUMPING_BREAKER_CLEARED,
+            tenant=breaker.tenant,
+            actor=actor,
+            ip=ip,
+            detail={"prefix": breaker.prefix},
+        )
+        transaction.on_commit(
+            lambda: signals.pumping_breaker_cleared.send(
+                sender=__name__, tenant=breaker.tenant, prefix=breaker.prefix, actor=actor
+            )
+        )
+
+
+def set_monitor_only(
+    breaker: PrefixBreaker, actor: Any, value: bool, *, ip: str | None = None
+) -> None:
+    """Mark a prefix "monitor only" (trips recorded, never paused), or undo it; audited."""
+    with transaction.atomic():
+        PrefixBreaker.objects.filter(pk=breaker.pk).update(monitor_only=value)
+        audit.record(
+            EventType.POLICY_CHANGED,
+            tenant=breaker.tenant,
+            actor=actor,
+            ip=ip,
+            detail={
+                "target": "pumping_breaker",
+                "key": breaker.prefix,
+                "field": "monitor_only",
+                "old": breaker.monitor_only,
+                "new": value,
+            },
+        )
