@@ -179,6 +179,43 @@ def test_concurrent_starts_from_one_address_bucket_never_exceed_ip_sms_per_hour(
     assert SmsMessage.objects.count() == 5
 
 
+def test_concurrent_sends_to_one_number_never_exceed_destination_sms_per_hour() -> None:
+    TenantPolicy.objects.filter(pk=policy().pk).update(destination_sms_per_hour=4)
+    users = [UserFactory() for _ in range(THREADS)]
+    clients = [signed_in(someone, ip=f"198.51.100.{i + 1}") for i, someone in enumerate(users)]
+
+    answers = run_concurrently(
+        THREADS,
+        lambda i: answer(clients[i].post(f"{API}/enrolments/", {"phone_number": phone(0)})),
+    )
+
+    assert tally(answers) == {(201, None): 4, (429, "rate_limited"): THREADS - 4}
+    assert SmsMessage.objects.count() == 4
+
+
+def test_concurrent_sends_to_one_prefix_trip_the_breaker_once_and_no_more_get_through() -> None:
+    from intelliauth_sms.models import AuditEvent
+
+    users = [UserFactory() for _ in range(40)]
+    # 28 unverified sends already went to the prefix; 12 race for the last places.
+    for i in range(28):
+        signed_in(users[i], ip=f"198.51.101.{i + 1}").post(
+            f"{API}/enrolments/", {"phone_number": f"+4474001{i:05d}"}
+        )
+    racers = [signed_in(users[28 + i], ip=f"198.51.102.{i + 1}") for i in range(THREADS)]
+
+    answers = run_concurrently(
+        THREADS,
+        lambda i: answer(
+            racers[i].post(f"{API}/enrolments/", {"phone_number": f"+4474001{100 + i:05d}"})
+        ),
+    )
+
+    assert tally(answers) == {(201, None): 2, (403, "destination_paused"): THREADS - 2}
+    assert SmsMessage.objects.count() == 30
+    assert AuditEvent.objects.filter(event_type="pumping_breaker_tripped").count() == 1
+
+
 def test_concurrent_high_cost_sends_never_spend_more_than_the_daily_cap() -> None:
     tenant = Tenant.objects.get(slug="default")
     CountryRule.objects.create(
