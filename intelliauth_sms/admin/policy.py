@@ -302,6 +302,16 @@ class TenantAdmin(TenantScopedAdmin):
                 name="intelliauth_sms_console_today_tenant",
             ),
             path("runbook/", wrap(views.runbook), name="intelliauth_sms_console_runbook"),
+            path(
+                "<int:tenant_id>/destinations/",
+                wrap(views.destinations),
+                name="intelliauth_sms_console_destinations",
+            ),
+            path(
+                "<int:tenant_id>/destinations/<int:breaker_id>/<str:action>/",
+                wrap(views.breaker_action),
+                name="intelliauth_sms_console_breaker_action",
+            ),
         ]
         return console + super().get_urls()
 

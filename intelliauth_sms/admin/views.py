@@ -1,4 +1,4 @@
-"""The console's own pages: Today (per tenant) and the MFA recovery runbook.
+"""The console's own pages: Today and Destinations (per tenant) and the recovery runbook.
 
 Both are read-only and open to tenant admins and support staff of the tenant (and to
 superusers); links into the audit trail are shown only to those who may read it.
@@ -10,18 +10,24 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
-from intelliauth_sms.admin.access import CONSOLE, SUPPORT, ConsoleAccess, console_access
-from intelliauth_sms.models import EventType, Outcome, Tenant
+from intelliauth_sms.admin.access import CONSOLE, POLICY, SUPPORT, ConsoleAccess, console_access
+from intelliauth_sms.client_ip import client_ip
+from intelliauth_sms.models import EventType, Outcome, PrefixBreaker, Tenant
+from intelliauth_sms.services import pumping
 from intelliauth_sms.services.console import REFUSAL_EVENTS, day_start, today_summary
+from intelliauth_sms.services.destinations import chart_svg
+from intelliauth_sms.services.destinations import destinations as destinations_report
 
 # What each refusal or failed check means, for the Today page.
 FAILURE_LABELS = {
@@ -36,6 +42,7 @@ FAILURE_LABELS = {
     "code_expired": gettext_lazy("an expired, used or replaced code"),
     "recovery_not_allowed": gettext_lazy("recovery is not allowed"),
     "invalid_credentials": gettext_lazy("wrong recovery credentials"),
+    "destination_paused": gettext_lazy("the SMS-pumping breaker paused the prefix"),
 }
 
 
@@ -122,6 +129,9 @@ def today(request: HttpRequest, tenant_id: int) -> HttpResponse:
             links=links,
             labels=FAILURE_LABELS,
             can_edit_policy=access.allows("policy", tenant_id),
+            trips=list(
+                PrefixBreaker.objects.filter(tenant=tenant, paused_until__gt=timezone.now())
+            ),
         ),
     )
 
@@ -158,4 +168,72 @@ def runbook(request: HttpRequest) -> HttpResponse:
         request,
         "admin/intelliauth_sms/runbook.html",
         _context(request, _("MFA recovery runbook"), tenants=tenants, links=links),
+    )
+
+
+def destinations(request: HttpRequest, tenant_id: int) -> HttpResponse:
+    """Where the tenant's SMS go and what they cost; the SMS-pumping breaker per prefix.
+
+    Tenant admins and support staff read it; tenant admins (and superusers) clear a trip
+    or mark a prefix "monitor only" (POST, audited).
+    """
+    access = console_access(request)
+    if not access.allows(CONSOLE, tenant_id):
+        raise Http404
+    tenant = Tenant.objects.filter(pk=tenant_id).select_related("policy").first()
+    if tenant is None:
+        raise Http404
+    now = timezone.now()
+    report = destinations_report(tenant, now)
+    links: dict[str, Any] = {}
+    if access.allows(SUPPORT, tenant_id):
+        day_ago = (now - timedelta(days=1)).isoformat()
+        links = {
+            "trips": audit_url(
+                access, tenant_id, event_type__exact=EventType.PUMPING_BREAKER_TRIPPED
+            ),
+            "paused": audit_url(
+                access, tenant_id, failure_code="destination_paused", created_at__gte=day_ago
+            ),
+            "sends": audit_url(
+                access, tenant_id, event_type__exact=EventType.SMS_SENT, created_at__gte=day_ago
+            ),
+        }
+    return render(
+        request,
+        "admin/intelliauth_sms/destinations.html",
+        _context(
+            request,
+            _("Destinations of %(tenant)s") % {"tenant": tenant.name},
+            tenant=tenant,
+            report=report,
+            chart=mark_safe(chart_svg(report.hourly, now)),  # noqa: S308 - numbers only
+            links=links,
+            labels=FAILURE_LABELS,
+            can_act=access.allows(POLICY, tenant_id),
+        ),
+    )
+
+
+@require_POST
+def breaker_action(
+    request: HttpRequest, tenant_id: int, breaker_id: int, action: str
+) -> HttpResponse:
+    """POST ``clear`` or ``monitor`` (toggles "monitor only") on one of the tenant's breakers."""
+    access = console_access(request)
+    if not access.allows(POLICY, tenant_id) or action not in ("clear", "monitor"):
+        raise Http404
+    breaker = PrefixBreaker.objects.filter(pk=breaker_id, tenant_id=tenant_id).first()
+    if breaker is None:
+        raise Http404
+    ip = client_ip(request)
+    if action == "clear":
+        pumping.clear(breaker, request.user, ip=ip)
+        messages.success(
+            request, _("The breaker for %(prefix)s… is cleared.") % {"prefix": breaker.prefix}
+        )
+    else:
+        pumping.set_monitor_only(breaker, request.user, not breaker.monitor_only, ip=ip)
+    return HttpResponseRedirect(
+        reverse("admin:intelliauth_sms_console_destinations", args=[tenant_id])
     )

@@ -1,0 +1,164 @@
+"""The console's Destinations page and the breaker's actions (issue 10)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from intelliauth_sms.exceptions import DestinationPaused
+from intelliauth_sms.models import (
+    AuditEvent,
+    CountryRule,
+    EventType,
+    PrefixBreaker,
+    TenantMembership,
+)
+from intelliauth_sms.phone import parse_e164
+from intelliauth_sms.services import audit, codes
+from intelliauth_sms.services.context import Caller
+from tests.admin.conftest import ADMIN, body
+from tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+PREFIX = "4474001"
+
+
+def send(tenant: Any, phone: str, n: int) -> bool:
+    """One send for a new member of ``tenant``; ``False`` when the gate refused it."""
+    user = UserFactory(username=f"{tenant.slug}-sender-{n}")
+    MembershipFactory(user=user, tenant=tenant, role=TenantMembership.Role.MEMBER)
+    caller = Caller.for_user(user)
+    destination = parse_e164(phone)
+    try:
+        with (
+            audit.refusals_recorded(EventType.SMS_REFUSED, caller, phone_last4=destination.last4),
+            transaction.atomic(),
+        ):
+            codes.issue_code(
+                caller, purpose="enrolment", subject_id=user_uuid(n), destination=destination
+            )
+    except DestinationPaused:
+        return False
+    return True
+
+
+def user_uuid(n: int) -> Any:
+    import uuid
+
+    return uuid.UUID(int=n + 1)
+
+
+@pytest.fixture
+def tripped(side_a: Any) -> PrefixBreaker:
+    """Side A's tenant pumped +44 7400 1…: 30 unverified sends, then a paused one."""
+    CountryRule.objects.create(tenant=side_a.tenant, country="GB", unit_cost="0.0500")
+    results = [send(side_a.tenant, f"+4474001{i:05d}", i) for i in range(31)]
+    assert results == [True] * 30 + [False]
+    send(side_a.tenant, "+14155550123", 99)
+    return PrefixBreaker.objects.get(tenant=side_a.tenant, prefix=PREFIX)
+
+
+def page_url(tenant: Any) -> str:
+    return f"{ADMIN}/tenant/{tenant.pk}/destinations/"
+
+
+def action_url(tenant: Any, breaker: Any, action: str) -> str:
+    return f"{ADMIN}/tenant/{tenant.pk}/destinations/{breaker.pk}/{action}/"
+
+
+def test_the_page_shows_countries_the_trip_and_a_chart(
+    tripped: PrefixBreaker, side_a: Any, login: Any
+) -> None:
+    page = body(login(side_a.admin).get(page_url(side_a.tenant)))
+
+    assert "+4474001…" in page and "Paused until" in page
+    assert 'data-country="GB"' in page and 'data-country="US"' in page
+    assert "<svg" in page and "iasms-bar" in page
+    assert 'data-code="destination_paused"' in page
+    assert "1.50" in page  # 30 GB sends at 0.05
+    assert "7911123456" not in page
+
+
+def test_support_reads_it_but_cannot_act(tripped: PrefixBreaker, side_a: Any, login: Any) -> None:
+    client = login(side_a.support)
+    assert client.get(page_url(side_a.tenant)).status_code == 200
+    assert "iasms-clear" not in body(client.get(page_url(side_a.tenant)))
+    assert client.post(action_url(side_a.tenant, tripped, "clear")).status_code == 404
+    tripped.refresh_from_db()
+    assert tripped.is_paused
+
+
+def test_a_tenant_admin_clears_a_trip_and_it_is_audited(
+    tripped: PrefixBreaker, side_a: Any, login: Any
+) -> None:
+    client = login(side_a.admin)
+    response = client.post(action_url(side_a.tenant, tripped, "clear"))
+    assert response.status_code == 302 and response["Location"] == page_url(side_a.tenant)
+    tripped.refresh_from_db()
+    assert not tripped.is_paused and tripped.cleared_by == side_a.admin
+    cleared = AuditEvent.objects.get(event_type="pumping_breaker_cleared")
+    assert cleared.actor == side_a.admin and cleared.detail == {"prefix": PREFIX}
+    assert send(side_a.tenant, "+447400100100", 200)  # the prefix takes sends again
+
+
+def test_monitor_only_is_a_toggle_recorded_as_a_policy_change(
+    tripped: PrefixBreaker, side_a: Any, login: Any
+) -> None:
+    client = login(side_a.admin)
+    client.post(action_url(side_a.tenant, tripped, "monitor"))
+    tripped.refresh_from_db()
+    assert tripped.monitor_only
+    client.post(action_url(side_a.tenant, tripped, "monitor"))
+    tripped.refresh_from_db()
+    assert not tripped.monitor_only
+    changes = AuditEvent.objects.filter(event_type="policy_changed").order_by("id")
+    assert [c.detail["new"] for c in changes] == [True, False]
+
+
+def test_another_tenant_sees_and_touches_nothing(
+    tripped: PrefixBreaker, side_a: Any, side_b: Any, login: Any
+) -> None:
+    client = login(side_b.admin)
+    assert client.get(page_url(side_a.tenant)).status_code == 404
+    for action in ("clear", "monitor"):
+        assert client.post(action_url(side_a.tenant, tripped, action)).status_code == 404
+    # Its own page does not list A's breaker either, even by forging the URL.
+    assert client.post(action_url(side_b.tenant, tripped, "clear")).status_code == 404
+    assert PREFIX not in body(client.get(page_url(side_b.tenant)))
+    tripped.refresh_from_db()
+    assert tripped.is_paused and not tripped.monitor_only
+
+
+@pytest.mark.parametrize("action", ["open", "%00", "clear/extra"])
+def test_bad_actions_and_methods_answer_a_page(
+    action: str, tripped: PrefixBreaker, side_a: Any, login: Any
+) -> None:
+    client = login(side_a.admin)
+    # Unknown actions are 404; a deeper path falls to the admin's own catch-all redirect.
+    assert client.post(action_url(side_a.tenant, tripped, action)).status_code in (302, 404)
+    assert client.get(action_url(side_a.tenant, tripped, "clear")).status_code == 405
+    assert (
+        client.post(f"{ADMIN}/tenant/{side_a.tenant.pk}/destinations/999999/clear/").status_code
+        == 404
+    )
+    tripped.refresh_from_db()
+    assert tripped.is_paused
+
+
+def test_the_page_runs_a_bounded_number_of_queries(
+    tripped: PrefixBreaker, side_a: Any, login: Any, django_assert_max_num_queries: Any
+) -> None:
+    client = login(side_a.admin)
+    client.get(page_url(side_a.tenant))
+    with django_assert_max_num_queries(16):
+        assert client.get(page_url(side_a.tenant)).status_code == 200
+
+
+def test_today_links_to_it_and_shows_the_trip(
+    tripped: PrefixBreaker, side_a: Any, login: Any
+) -> None:
+    page = body(login(side_a.support).get(f"{ADMIN}/tenant/{side_a.tenant.pk}/today/"))
+    assert page_url(side_a.tenant) in page
+    assert "1 prefix paused by the SMS-pumping breaker" in page and "+4474001…" in page
