@@ -152,3 +152,32 @@ def test_support_reveals_a_number_with_a_reason_and_finds_the_audit_event(
 
     event = AuditEvent.objects.get(event_type=EventType.NUMBER_REVEALED)
     assert (event.actor.username, event.user, event.phone_last4) == ("sam", bob, "3456")
+
+
+def test_a_tenant_admin_sees_a_pumping_trip_on_destinations_and_clears_it(
+    page: Any, acme: Any, expect: Any, screenshot: Callable[[str], Any]
+) -> None:
+    from intelliauth_sms.models import PrefixBreaker
+    from tests.admin.test_destinations import send
+
+    staff(acme, "ada", TenantMembership.Role.ADMIN)
+    results = [send(acme, f"+4474001{i:05d}", i) for i in range(31)]
+    assert results[-1] is False  # the 31st unverified send to +44 7400 1… was paused
+
+    sign_in(page, expect, "ada", "/admin/intelliauth_sms/tenant/today/")
+    expect(page.locator("#iasms-trips")).to_contain_text("+4474001…")
+    page.click("#iasms-destinations-link a")
+    expect(page.locator("h1")).to_have_text("Destinations of Acme")
+    row = page.locator('tr.iasms-breaker[data-prefix="4474001"]')
+    expect(row.locator(".iasms-state")).to_contain_text("Paused until")
+    expect(page.locator("#iasms-chart svg")).to_be_visible()
+    screenshot("50-admin-destinations-trip")
+
+    row.locator("button.iasms-clear").click()
+    expect(page.locator(".messagelist")).to_contain_text("The breaker for 4474001… is cleared.")
+    expect(row.locator(".iasms-state")).to_contain_text("Cleared")
+    screenshot("51-admin-destinations-cleared")
+    breaker = PrefixBreaker.objects.get(tenant=acme, prefix="4474001")
+    assert not breaker.is_paused and breaker.cleared_by.username == "ada"
+    cleared = AuditEvent.objects.get(event_type=EventType.PUMPING_BREAKER_CLEARED)
+    assert cleared.actor.username == "ada"
