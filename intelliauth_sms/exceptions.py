@@ -27,6 +27,8 @@ class SmsError(Exception):
 
     def __init__(self, message: str | None = None, **extra: Any) -> None:
         self.extra = extra
+        #: What the refusal's audit event records besides its code (never in the body).
+        self.audit_detail: dict[str, Any] | None = None
         super().__init__(message or self.default_message())
 
     @property

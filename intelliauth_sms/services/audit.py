@@ -91,6 +91,7 @@ def refusals_recorded(
             purpose=purpose,
             phone_last4=phone_last4,
             subject_id=subject_id,
+            detail=error.audit_detail,
         )
         on_refused = getattr(error, "on_refused", None)
         if on_refused is not None:

@@ -45,6 +45,8 @@ class Row:
     sends: int = 0
     verified: int = 0
     spend: Decimal = Decimal("0")
+    #: Refused sends by failure code (countries only).
+    refused: dict[str, int] = field(default_factory=dict)
 
     @property
     def conversion(self) -> int | None:
@@ -57,6 +59,8 @@ class Destinations:
     """Everything the page shows for one tenant."""
 
     countries: dict[str, dict[str, Row]] = field(default_factory=dict)
+    #: Per country: refusals by failure code in the last 24 hours and 7 days.
+    country_refusals: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     refusals: dict[str, dict[str, int]] = field(default_factory=dict)
     breakers: list[tuple[PrefixBreaker, Row]] = field(default_factory=list)
     hourly: list[tuple[datetime, int, int]] = field(default_factory=list)
@@ -86,22 +90,31 @@ def destinations(tenant: Tenant, now: datetime | None = None) -> Destinations:
     now = now or timezone.now()
     report = Destinations()
     per_window = {name: _rows_by_country(tenant, now - span) for name, span in WINDOWS.items()}
-    for country in sorted(set().union(*per_window.values())):
-        report.countries[country] = {
-            name: rows.get(country, Row()) for name, rows in per_window.items()
-        }
     for name, span in WINDOWS.items():
-        counted = (
+        by_country = (
             AuditEvent.objects.filter(
                 tenant=tenant,
                 created_at__gte=now - span,
                 outcome=Outcome.FAILURE,
                 event_type__in=REFUSAL_EVENTS,
             )
-            .values("failure_code")
+            .values("detail__country", "failure_code")
             .annotate(n=Count("pk"))
         )
-        report.refusals[name] = {c["failure_code"]: c["n"] for c in counted}
+        report.refusals[name] = {}
+        for c in by_country:
+            code, n = c["failure_code"], c["n"]
+            report.refusals[name][code] = report.refusals[name].get(code, 0) + n
+            if c["detail__country"]:
+                per = report.country_refusals.setdefault(str(c["detail__country"]), {})
+                per.setdefault(name, {})[code] = n
+    countries = set().union(*per_window.values(), report.country_refusals)
+    for country in sorted(countries):
+        report.countries[country] = {}
+        for name, rows in per_window.items():
+            row = rows.get(country, Row())
+            row.refused = report.country_refusals.get(country, {}).get(name, {})
+            report.countries[country][name] = row
     tripped = list(
         PrefixBreaker.objects.filter(tenant=tenant).exclude(prefix="").order_by("-tripped_at")
     )

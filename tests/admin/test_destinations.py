@@ -77,6 +77,7 @@ def test_the_page_shows_countries_the_trip_and_a_chart(
     assert 'data-country="GB"' in page and 'data-country="US"' in page
     assert "<svg" in page and "iasms-bar" in page
     assert 'data-code="destination_paused"' in page
+    assert "<code>destination_paused</code> 1" in page  # on the GB row: the pumped country
     assert "1.50" in page  # 30 GB sends at 0.05
     assert "7911123456" not in page
 
