@@ -75,8 +75,10 @@ class Outcome:
 def _fresh_database(mode: str) -> Tenant:
     call_command("flush", interactive=False, verbosity=0)
     tenant = Tenant.objects.get(slug="default")
+    # Monitor mode shows the breaker letting every send through, so no cost cap stops them.
+    cap = DAILY_CAP if mode == "enforce" else None
     TenantPolicy.objects.filter(tenant=tenant).update(
-        pumping_protection=mode, daily_high_cost_cap=DAILY_CAP
+        pumping_protection=mode, daily_high_cost_cap=cap
     )
     CountryRule.objects.create(tenant=tenant, country="GB", unit_cost=UNIT_COST, high_cost=True)
     return tenant
@@ -150,7 +152,8 @@ def report(outcome: Outcome) -> None:
     print(f"attack attempts                 {outcome.attempts}")
     print(f"attack SMS sent (went out)      {outcome.attack_sent}")
     print(f"attack refusals by reason       {outcome.attack_refused}")
-    print(f"cost of the attack to the tenant {outcome.spend:.2f} (daily cap {DAILY_CAP})")
+    cap = DAILY_CAP if outcome.mode == "enforce" else "none in monitor mode"
+    print(f"cost of the attack to the tenant {outcome.spend:.2f} (daily cap {cap})")
     print(f"breaker trips recorded          {outcome.trips}")
     print(
         f"legitimate users enrolled       {outcome.legit_enrolled} / {outcome.legit_tried} "
@@ -164,11 +167,8 @@ def report(outcome: Outcome) -> None:
         )
         print(f"goal: 100 % legitimate enrolled {'met' if legit == 100 else 'MISSED'}")
     else:
-        sent_all = outcome.attack_refused in ({}, None) or set(outcome.attack_refused) <= {
-            "rate_limited",
-            "cost_cap_reached",
-        }
-        print(f"goal: no breaker refusal        {'met' if sent_all else 'MISSED'}")
+        sent_all = outcome.attack_sent == outcome.attempts
+        print(f"goal: every attack send went out {'met' if sent_all else 'MISSED'}")
         print(f"goal: the trip is recorded      {'met' if outcome.trips >= 1 else 'MISSED'}")
 
 
