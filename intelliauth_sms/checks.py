@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from typing import Any
 
 from django.conf import settings
@@ -136,5 +137,28 @@ def check_redis_client(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
             "is not installed.",
             hint='Install the redis extra: pip install "intelliauth-sms[redis]" (or redis).',
             id="intelliauth_sms.E005",
+        )
+    ]
+
+
+# A host name as WICG "SMS one-time codes" takes it: labels of letters, digits and hyphens
+# (no scheme, port, path or trailing dot).
+_WEBOTP_DOMAIN = re.compile(
+    r"(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+)
+
+
+@register()
+def check_webotp_domain(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """E006: ``WEBOTP_DOMAIN`` must be a bare host name (``example.com``)."""
+    domain = app_settings.WEBOTP_DOMAIN
+    if domain is None or _WEBOTP_DOMAIN.fullmatch(domain):
+        return []
+    return [
+        Error(
+            f"INTELLIAUTH_SMS['WEBOTP_DOMAIN'] = {domain!r} is not a host name.",
+            hint="Give the site's host only, such as 'example.com' (no scheme, port or path).",
+            id="intelliauth_sms.E006",
         )
     ]

@@ -45,6 +45,9 @@ DEFAULTS: dict[str, Any] = {
     # "5/15m"); ``None`` turns that limit off. Counted in the shared cache.
     "SIGN_IN_FAILURES_PER_USERNAME": "5/15m",
     "SIGN_IN_FAILURES_PER_IP": "20/15m",
+    # The site's domain for origin-bound codes (WICG "SMS one-time codes"): every code SMS
+    # ends with "@<domain> #<code>", so browsers autofill it on that site only.
+    "WEBOTP_DOMAIN": None,
     # Where the drop-in's recovery pages send a recovered user (to set up their sign-in
     # phone again); ``None`` uses LOGIN_REDIRECT_URL.
     "RECOVERY_REDIRECT_URL": None,
@@ -122,6 +125,11 @@ class AppSettings:
     @property
     def REAUTHENTICATION_SECONDS(self) -> int:  # noqa: N802
         return int(self._get("REAUTHENTICATION_SECONDS"))
+
+    @property
+    def WEBOTP_DOMAIN(self) -> str | None:  # noqa: N802
+        value = self._get("WEBOTP_DOMAIN")
+        return None if value is None else str(value)
 
     @property
     def RECOVERY_REDIRECT_URL(self) -> str | None:  # noqa: N802

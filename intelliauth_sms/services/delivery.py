@@ -21,10 +21,16 @@ logger = logging.getLogger("intelliauth_sms.delivery")
 
 
 def render_body(code: str, ttl_seconds: int) -> str:
-    """The SMS text (``MESSAGE_TEMPLATE``), translated in the active language."""
-    return _(app_settings.MESSAGE_TEMPLATE).format(
+    """The SMS text (``MESSAGE_TEMPLATE``), translated in the active language.
+
+    With ``WEBOTP_DOMAIN`` set, the last line is the origin-bound ``@domain #code`` of WICG
+    "SMS one-time codes": browsers then autofill the code on that site only.
+    """
+    text = _(app_settings.MESSAGE_TEMPLATE).format(
         code=code, minutes=max(1, math.ceil(ttl_seconds / 60))
     )
+    domain = app_settings.WEBOTP_DOMAIN
+    return f"{text}\n\n@{domain} #{code}" if domain else text
 
 
 def _claim(message_id: uuid.UUID) -> SmsMessage | None:

@@ -298,3 +298,47 @@ def test_the_admin_login_asks_a_staff_user_with_a_phone_for_the_sms_code(
     screenshot("12-admin-index-after-sms-step")
     flow = AuthFlow.objects.get(user=staff)
     assert flow.is_verified and flow.logged_in_at is not None
+
+
+WEBOTP_STUB = """
+window.OTPCredential = function () {};
+navigator.credentials.get = function (options) {
+  window.__otpRequests = (window.__otpRequests || []).concat([options]);
+  return new Promise(function (resolve) { window.__deliverOtp = resolve; });
+};
+"""
+
+
+def test_webotp_fills_in_the_code_and_signs_in_where_the_browser_has_it(
+    page: Any,
+    alice: Any,
+    expect: Any,
+    wait_for_sms: Callable[[int], str],
+) -> None:
+    page.add_init_script(WEBOTP_STUB)
+    enter_password(page)
+    expect(page).to_have_url(SMS_STEP_URL)
+    expect(page.locator("#sms-status")).to_have_text("We sent a code to •••• 0100.")
+    page.wait_for_function("() => typeof window.__deliverOtp === 'function'")
+    requested = page.evaluate("() => window.__otpRequests[0].otp.transport")
+    assert requested == ["sms"]
+
+    page.evaluate("code => window.__deliverOtp({code: code})", wait_for_sms(1))
+
+    expect(page).to_have_url(ACCOUNT_URL)  # filled in and submitted, nothing typed
+
+
+def test_without_webotp_the_page_works_as_before(
+    page: Any,
+    alice: Any,
+    expect: Any,
+    wait_for_sms: Callable[[int], str],
+) -> None:
+    page.add_init_script("delete window.OTPCredential;")
+    enter_password(page)
+    expect(page).to_have_url(SMS_STEP_URL)
+    expect(page.locator("#sms-status")).to_have_text("We sent a code to •••• 0100.")
+    assert page.evaluate("() => 'OTPCredential' in window") is False
+    page.fill("#code", wait_for_sms(1))
+    page.click("#verify")
+    expect(page).to_have_url(ACCOUNT_URL)

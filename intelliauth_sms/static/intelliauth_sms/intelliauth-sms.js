@@ -325,8 +325,44 @@
     return client;
   }
 
+  /**
+   * WebOTP: let the browser read the code from the SMS (Chrome on Android, with the
+   * site's WEBOTP_DOMAIN line in the SMS), fill `input` with it and call
+   * `options.onCode(code)`. Does nothing where the browser lacks the API. Returns a
+   * function that stops waiting (call it when the form is submitted or closed).
+   */
+  function autofillOneTimeCode(input, options) {
+    var opts = options || {};
+    if (
+      typeof window === 'undefined' ||
+      !('OTPCredential' in window) ||
+      !window.navigator.credentials ||
+      typeof AbortController === 'undefined'
+    ) {
+      return function () {};
+    }
+    var controller = new AbortController();
+    window.navigator.credentials
+      .get({ otp: { transport: ['sms'] }, signal: controller.signal })
+      .then(function (otp) {
+        if (otp && otp.code && !controller.signal.aborted) {
+          input.value = otp.code;
+          if (typeof opts.onCode === 'function') {
+            opts.onCode(otp.code);
+          }
+        }
+      })
+      .catch(function () {
+        // Refused, aborted or timed out: the user types the code, as without WebOTP.
+      });
+    return function () {
+      controller.abort();
+    };
+  }
+
   return {
     create: create,
+    autofillOneTimeCode: autofillOneTimeCode,
     /** The guide's name for the same factory. */
     useIntelliAuth: create,
     IntelliAuthError: IntelliAuthError,

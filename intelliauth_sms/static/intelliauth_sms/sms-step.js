@@ -152,6 +152,8 @@
     }
   }
 
+  var stopAutofill = function () {};
+
   function showSent(masked, again) {
     statusEl.textContent =
       (again ? 'We sent a new code to ' : 'We sent a code to ') +
@@ -162,6 +164,13 @@
     codeInput.value = '';
     codeInput.focus();
     startHintTimer();
+    // Where the browser can read the SMS (WebOTP), the code fills in and is sent itself.
+    stopAutofill();
+    stopAutofill = IntelliAuthSms.autofillOneTimeCode(codeInput, {
+      onCode: function () {
+        codeForm.requestSubmit();
+      },
+    });
   }
 
   async function send(again) {
@@ -193,6 +202,7 @@
     if (checking || finished) {
       return;
     }
+    stopAutofill();
     checking = true;
     clearError();
     updateButtons();

@@ -44,6 +44,9 @@
 
   var enrolment = null;
   var hintTimer = null;
+  // WebOTP (where the browser has it): codes fill in from the SMS and are sent.
+  var stopEnrolAutofill = function () {};
+  var stopStepUpAutofill = function () {};
   var busy = false;
 
   function showAddError(error) {
@@ -104,6 +107,12 @@
         '.';
       stepUpCode.value = '';
       stepUpCode.focus();
+      stopStepUpAutofill();
+      stopStepUpAutofill = IntelliAuthSms.autofillOneTimeCode(stepUpCode, {
+        onCode: function () {
+          stepUpForm.requestSubmit();
+        },
+      });
     } catch (error) {
       stepUpStatus.textContent = '';
       showStepUpError(error);
@@ -111,6 +120,7 @@
   }
 
   function endStepUp() {
+    stopStepUpAutofill();
     stepUpForm.hidden = true;
     stepUp = null;
     waiting = null;
@@ -308,9 +318,16 @@
     enrolCode.value = '';
     enrolCode.focus();
     startHintTimer();
+    stopEnrolAutofill();
+    stopEnrolAutofill = IntelliAuthSms.autofillOneTimeCode(enrolCode, {
+      onCode: function () {
+        confirmForm.requestSubmit();
+      },
+    });
   }
 
   function backToNumber() {
+    stopEnrolAutofill();
     enrolment = null;
     stopHint();
     confirmForm.hidden = true;
