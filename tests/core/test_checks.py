@@ -10,6 +10,9 @@ from django.test import override_settings
 
 from intelliauth_sms import checks
 
+# Django 6.1's model checks ask the database whether it supports JSONField.
+pytestmark = pytest.mark.django_db
+
 VALID_KEY = "p8VTFzTy8kimuyotdNd8WW-aLc4Yi_M_RXajNaW0Dhc="
 REDIS = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
 LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

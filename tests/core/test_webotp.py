@@ -9,6 +9,9 @@ from django.core.checks import run_checks
 
 from intelliauth_sms.services.delivery import render_body
 
+# Django 6.1's model checks ask the database whether it supports JSONField.
+pytestmark = pytest.mark.django_db
+
 
 def test_without_the_setting_the_sms_has_no_origin_line(settings: Any) -> None:
     assert "@" not in render_body("123456", 300)
