@@ -18,7 +18,15 @@ import pytest
 import time_machine
 from django.db import transaction
 
-from intelliauth_sms.models import CodePurpose, EventType, SmsCode, SmsMessage, SmsUserState, Tenant
+from intelliauth_sms.models import (
+    CodePurpose,
+    EventType,
+    SmsCode,
+    SmsMessage,
+    SmsUserState,
+    Tenant,
+    TenantPolicy,
+)
 from intelliauth_sms.phone import parse_e164
 from intelliauth_sms.services import audit, codes
 from intelliauth_sms.services.context import Caller
@@ -140,3 +148,12 @@ def wrong(*avoid: str | None) -> str:
         if candidate not in avoid:
             return candidate
     raise AssertionError("unreachable")
+
+
+def policy_of(tenant: Any, **changes: Any) -> TenantPolicy:
+    """Change the tenant's policy fields and save it; returns the policy."""
+    policy = TenantPolicy.objects.get(tenant=tenant)
+    for name, value in changes.items():
+        setattr(policy, name, value)
+    policy.save()
+    return policy

@@ -19,10 +19,10 @@ from intelliauth_sms.models import (
     CodePurpose,
     PrefixBreaker,
     SmsMessage,
-    TenantPolicy,
 )
 from intelliauth_sms.services import pumping
 from intelliauth_sms.services.context import Caller
+from tests.core.conftest import policy_of
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 
 #: Sequential numbers of one prefix (+44 7400 1…: the first 7 digits are 4474001).
@@ -45,14 +45,6 @@ def callers(default_tenant: Any) -> Iterator[Any]:
         return Caller.for_user(user)
 
     yield make
-
-
-def policy_of(tenant: Any, **changes: Any) -> TenantPolicy:
-    policy = TenantPolicy.objects.get(tenant=tenant)
-    for name, value in changes.items():
-        setattr(policy, name, value)
-    policy.save()
-    return policy
 
 
 def refusals(code: str) -> int:

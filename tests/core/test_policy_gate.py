@@ -20,12 +20,11 @@ from intelliauth_sms.models import (
     PendingEnrolment,
     SmsCode,
     SmsMessage,
-    TenantPolicy,
 )
 from intelliauth_sms.phone import parse_e164
 from intelliauth_sms.services import codes, enrolment
 from intelliauth_sms.services.context import Caller
-from tests.core.conftest import DE, GB, IP, START, US, US_2, user_state
+from tests.core.conftest import DE, GB, IP, START, US, US_2, policy_of, user_state
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -35,14 +34,6 @@ ENROLMENT = CodePurpose.ENROLMENT
 
 def at(hh: int, mm: int, ss: int = 0, day: int = START.day) -> datetime:
     return START.replace(day=day, hour=hh, minute=mm, second=ss)
-
-
-def policy_of(tenant: Any, **changes: Any) -> TenantPolicy:
-    policy = TenantPolicy.objects.get(tenant=tenant)
-    for name, value in changes.items():
-        setattr(policy, name, value)
-    policy.save()
-    return policy
 
 
 def member_of(tenant: Any, username: str) -> Caller:
