@@ -7,6 +7,7 @@ Services raise these; ``intelliauth_sms.api.errors.exception_handler`` renders t
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -29,6 +30,9 @@ class SmsError(Exception):
         self.extra = extra
         #: What the refusal's audit event records besides its code (never in the body).
         self.audit_detail: dict[str, Any] | None = None
+        #: What the refusal decided that must outlast the rollback of the refused send
+        #: (an SMS-pumping breaker trip); ``audit.refusals_recorded`` runs it afterwards.
+        self.on_refused: Callable[[], object] | None = None
         super().__init__(message or self.default_message())
 
     @property
@@ -198,9 +202,11 @@ class DestinationPaused(SmsError):
     code = "destination_paused"
     status_code = 403
 
-    def __init__(self, message: str | None = None, *, on_refused: Any = None) -> None:
-        self.on_refused = on_refused
+    def __init__(
+        self, message: str | None = None, *, on_refused: Callable[[], object] | None = None
+    ) -> None:
         super().__init__(message)
+        self.on_refused = on_refused
 
     def default_message(self) -> str:
         return _("We can't send codes to this number right now. Try again later.")

@@ -93,7 +93,6 @@ def refusals_recorded(
             subject_id=subject_id,
             detail=error.audit_detail,
         )
-        on_refused = getattr(error, "on_refused", None)
-        if on_refused is not None:
-            on_refused()  # what the refusal decided, kept after the rollback
+        if error.on_refused is not None:
+            error.on_refused()  # what the refusal decided, kept after the rollback
         raise

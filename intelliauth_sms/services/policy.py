@@ -11,6 +11,7 @@ its ``SmsError``:
 5. codes per destination number, across every user and tenant (keyed hash);
 6. the tenant's country rules;
 7. the SMS-pumping breaker of the tenant for the number's prefix (``services.pumping``);
+   in monitor mode a trip it decides is recorded even if the next check refuses the send;
 8. the daily high-cost cap.
 
 Why the database and not the cache for these limits: the contract asks for rolling
@@ -143,6 +144,17 @@ def high_cost_spend_today(caller: Caller, now: datetime) -> Decimal:
     return total or Decimal("0")
 
 
+def _enforce_cost_cap(
+    caller: Caller, policy: TenantPolicy, pricing: Pricing, now: datetime
+) -> None:
+    """Refuse a high-cost send that would take today's spend over the tenant's cap."""
+    if pricing.high_cost and policy.daily_high_cost_cap is not None:
+        # Under the policy row's lock, so concurrent sends cannot overspend together.
+        cap = lock_policy(caller.tenant).daily_high_cost_cap
+        if cap is not None and high_cost_spend_today(caller, now) + pricing.unit_cost > cap:
+            raise CostCapReached()
+
+
 def authorise_send(
     caller: Caller,
     state: SmsUserState,
@@ -192,10 +204,14 @@ def authorise_send(
     if not allowed:
         raise CountryNotAllowed()
 
-    check_breaker(caller.tenant, policy, destination.e164, now)
+    monitor_trip = check_breaker(caller.tenant, policy, destination.e164, now)
 
-    if pricing.high_cost and policy.daily_high_cost_cap is not None:
-        cap = lock_policy(caller.tenant).daily_high_cost_cap
-        if cap is not None and high_cost_spend_today(caller, now) + pricing.unit_cost > cap:
-            raise CostCapReached()
+    try:
+        _enforce_cost_cap(caller, policy, pricing, now)
+    except CostCapReached as refusal:
+        # A monitor-mode trip this send decided stands though the cap refuses the send.
+        refusal.on_refused = monitor_trip
+        raise
+    if monitor_trip is not None:
+        monitor_trip()
     return pricing

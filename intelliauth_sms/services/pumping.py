@@ -19,6 +19,7 @@ decision, so concurrent sends trip it once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -72,33 +73,40 @@ def prefix_stats(tenant: Tenant, hashed: str, since: datetime) -> tuple[int, int
     return total, verified
 
 
-def check_breaker(tenant: Tenant, policy: TenantPolicy, e164: str, now: datetime) -> None:
+def check_breaker(
+    tenant: Tenant, policy: TenantPolicy, e164: str, now: datetime
+) -> Callable[[], bool] | None:
     """Raise ``DestinationPaused`` if the tenant's breaker for the number's prefix is open.
 
     Trips it when the prefix's last hour says pumping. Runs inside the gate's transaction;
     a trip decided by a refused send is recorded after that transaction rolls back (the
-    error's ``on_refused``), so it is never lost with the refused send.
+    error's ``on_refused``), so it is never lost with the refused send. In monitor mode the
+    send may go on, so the trip is returned for the gate to record: within the send if the
+    send goes out, after the rollback if a later check refuses it.
     """
     if policy.pumping_protection == PumpingProtection.OFF:
-        return
+        return None
     hashed = prefix_hash(e164)
     breaker = _lock_breaker(tenant, hashed)
     enforce = policy.pumping_protection == PumpingProtection.ENFORCE and not breaker.monitor_only
     if breaker.paused_until is not None and breaker.paused_until > now:
         if enforce:
             raise DestinationPaused()
-        return  # monitor: the trip was recorded when it happened
+        return None  # monitor: the trip was recorded when it happened
     since = max(now - WINDOW, breaker.counted_from or now - WINDOW)
     sends, verified = prefix_stats(tenant, hashed, since)
     if sends < TRIP_SENDS or verified >= TRIP_CONVERSION * sends:
-        return
+        return None
     stats = {"sends": sends, "verified": verified}
     prefix = prefix_of(e164)
+    mode = "enforce" if enforce else "monitor"
+
+    def record_trip() -> bool:
+        return trip(tenant, hashed, prefix, now, stats, mode)
+
     if enforce:
-        raise DestinationPaused(
-            on_refused=lambda: trip(tenant, hashed, prefix, now, stats, "enforce")
-        )
-    trip(tenant, hashed, prefix, now, stats, "monitor")
+        raise DestinationPaused(on_refused=record_trip)
+    return record_trip
 
 
 def trip(

@@ -8,15 +8,17 @@ every send path does (``tests.core.conftest.SmsDriver``).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from intelliauth_sms import signals
-from intelliauth_sms.exceptions import DestinationPaused, RateLimited
+from intelliauth_sms.exceptions import CostCapReached, DestinationPaused, RateLimited
 from intelliauth_sms.models import (
     AuditEvent,
     CodePurpose,
+    CountryRule,
     PrefixBreaker,
     SmsMessage,
 )
@@ -182,6 +184,25 @@ def test_monitor_sends_everything_and_records_the_trip_once(
     assert tripped.detail["mode"] == "monitor"
     assert [t["mode"] for t in trips] == ["monitor"]
     assert refusals("destination_paused") == 0
+
+
+def test_a_monitor_trip_stands_when_the_cost_cap_refuses_the_send_that_decided_it(
+    sms: Any, callers: Any, default_tenant: Any, trips: list[dict[str, Any]]
+) -> None:
+    """The cap is checked after the breaker: its refusal must not roll the trip back."""
+    CountryRule.objects.create(
+        tenant=default_tenant, country="GB", unit_cost=Decimal("1"), high_cost=True
+    )
+    policy_of(default_tenant, pumping_protection="monitor", daily_high_cost_cap=Decimal("30"))
+    pump(sms, callers, 30)
+
+    with pytest.raises(CostCapReached):
+        sms.send(callers(), phone=pumped(30))
+
+    tripped = AuditEvent.objects.get(event_type="pumping_breaker_tripped")
+    assert tripped.detail == {"prefix": PREFIX, "mode": "monitor", "sends": 30, "verified": 0}
+    assert [t["mode"] for t in trips] == ["monitor"]
+    assert refusals("cost_cap_reached") == 1 and SmsMessage.objects.count() == 30
 
 
 def test_a_prefix_marked_monitor_only_is_never_paused(
