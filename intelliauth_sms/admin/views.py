@@ -219,7 +219,11 @@ def destinations(request: HttpRequest, tenant_id: int) -> HttpResponse:
 def breaker_action(
     request: HttpRequest, tenant_id: int, breaker_id: int, action: str
 ) -> HttpResponse:
-    """POST ``clear`` or ``monitor`` (toggles "monitor only") on one of the tenant's breakers."""
+    """POST ``clear``, or ``monitor`` with ``monitor_only`` 1 or 0, on one of the tenant's breakers.
+
+    The form names the state it wants rather than toggling, so a form sent twice or from a
+    stale page does what it says.
+    """
     access = console_access(request)
     if not access.allows(POLICY, tenant_id) or action not in ("clear", "monitor"):
         raise Http404
@@ -227,13 +231,18 @@ def breaker_action(
     if breaker is None:
         raise Http404
     ip = client_ip(request)
+    prefix = {"prefix": breaker.prefix}
     if action == "clear":
-        pumping.clear(breaker, request.user, ip=ip)
-        messages.success(
-            request, _("The breaker for %(prefix)s… is cleared.") % {"prefix": breaker.prefix}
-        )
+        if pumping.clear(breaker, request.user, ip=ip):
+            messages.success(request, _("The breaker for %(prefix)s… is cleared.") % prefix)
+        else:
+            messages.info(request, _("The breaker for %(prefix)s… was not tripped.") % prefix)
     else:
-        pumping.set_monitor_only(breaker, request.user, not breaker.monitor_only, ip=ip)
+        wanted = request.POST.get("monitor_only")
+        if wanted in ("0", "1"):
+            pumping.set_monitor_only(breaker, request.user, wanted == "1", ip=ip)
+        else:  # a forged or truncated form: say so on the page, change nothing
+            messages.error(request, _("Choose monitor only or enforce again."))
     return HttpResponseRedirect(
         reverse("admin:intelliauth_sms_console_destinations", args=[tenant_id])
     )

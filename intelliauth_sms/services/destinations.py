@@ -23,8 +23,10 @@ from intelliauth_sms.models import (
     EventType,
     Outcome,
     PrefixBreaker,
+    PumpingProtection,
     SmsMessage,
     Tenant,
+    TenantPolicy,
 )
 
 WINDOWS = {"day": timedelta(hours=24), "week": timedelta(days=7)}
@@ -55,6 +57,27 @@ class Row:
 
 
 @dataclass
+class BreakerRow:
+    """One tripped prefix: its breaker, what that means for sends now, and its figures."""
+
+    breaker: PrefixBreaker
+    #: ``paused`` (sends refused), ``monitoring`` (tripped, sends go on: monitor mode or a
+    #: prefix marked monitor only), ``cleared`` or ``closed``.
+    state: str
+    day: Row
+    week: Row
+
+
+def breaker_state(breaker: PrefixBreaker, policy: TenantPolicy | None, now: datetime) -> str:
+    """What a breaker means for the tenant's sends to its prefix now (see ``BreakerRow``)."""
+    if breaker.paused_until is not None and breaker.paused_until > now:
+        mode = policy.pumping_protection if policy else PumpingProtection.ENFORCE
+        enforcing = mode == PumpingProtection.ENFORCE and not breaker.monitor_only
+        return "paused" if enforcing else "monitoring"
+    return "cleared" if breaker.cleared_at else "closed"
+
+
+@dataclass
 class Destinations:
     """Everything the page shows for one tenant."""
 
@@ -62,7 +85,7 @@ class Destinations:
     #: Per country: refusals by failure code in the last 24 hours and 7 days.
     country_refusals: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     refusals: dict[str, dict[str, int]] = field(default_factory=dict)
-    breakers: list[tuple[PrefixBreaker, Row]] = field(default_factory=list)
+    breakers: list[BreakerRow] = field(default_factory=list)
     hourly: list[tuple[datetime, int, int]] = field(default_factory=list)
 
     @property
@@ -86,7 +109,10 @@ def _rows_by_country(tenant: Tenant, since: datetime) -> dict[str, Row]:
 
 
 def destinations(tenant: Tenant, now: datetime | None = None) -> Destinations:
-    """The Destinations page's figures for ``tenant`` as of ``now``."""
+    """The Destinations page's figures for ``tenant`` as of ``now``.
+
+    Reads ``tenant.policy`` for the breakers' states: select it with the tenant.
+    """
     now = now or timezone.now()
     report = Destinations()
     per_window = {name: _rows_by_country(tenant, now - span) for name, span in WINDOWS.items()}
@@ -118,22 +144,37 @@ def destinations(tenant: Tenant, now: datetime | None = None) -> Destinations:
     tripped = list(
         PrefixBreaker.objects.filter(tenant=tenant).exclude(prefix="").order_by("-tripped_at")
     )
-    stats: dict[str, Row] = {}
+    stats: dict[str, tuple[Row, Row]] = {}
     if tripped:
+        # Both windows in one pass over the week: the last day is a filtered aggregate.
+        last_day = Q(created_at__gte=now - WINDOWS["day"])
         grouped_prefixes: Any = (
             SmsMessage.objects.filter(
                 tenant=tenant,
                 prefix_hash__in=[b.prefix_hash for b in tripped],
-                created_at__gte=now - WINDOWS["day"],
+                created_at__gte=now - WINDOWS["week"],
             )
             .values("prefix_hash")
-            .annotate(sends=Count("pk"), verified=_VERIFIED, spend=Sum("unit_cost"))
+            .annotate(
+                sends=Count("pk"),
+                verified=_VERIFIED,
+                spend=Sum("unit_cost"),
+                day_sends=Count("pk", filter=last_day),
+                day_verified=Count("pk", filter=last_day & Q(code__state=CodeState.USED)),
+                day_spend=Sum("unit_cost", filter=last_day),
+            )
         )
         stats = {
-            g["prefix_hash"]: Row(g["sends"], g["verified"], g["spend"] or Decimal("0"))
+            g["prefix_hash"]: (
+                Row(g["day_sends"], g["day_verified"], g["day_spend"] or Decimal("0")),
+                Row(g["sends"], g["verified"], g["spend"] or Decimal("0")),
+            )
             for g in grouped_prefixes
         }
-    report.breakers = [(b, stats.get(b.prefix_hash, Row())) for b in tripped]
+    policy: TenantPolicy | None = getattr(tenant, "policy", None)
+    for b in tripped:
+        day, week = stats.get(b.prefix_hash, (Row(), Row()))
+        report.breakers.append(BreakerRow(b, breaker_state(b, policy, now), day, week))
     hours = (
         SmsMessage.objects.filter(tenant=tenant, created_at__gte=now - WINDOWS["day"])
         .annotate(hour=TruncHour("created_at"))

@@ -136,13 +136,19 @@ def trip(
     return True
 
 
-def clear(breaker: PrefixBreaker, actor: Any, *, ip: str | None = None) -> None:
-    """An admin closes the breaker early; sends before now no longer count toward a trip."""
+def clear(breaker: PrefixBreaker, actor: Any, *, ip: str | None = None) -> bool:
+    """An admin closes a tripped breaker early; sends before now no longer count toward a trip.
+
+    ``False`` (and nothing recorded) if it is not tripped any more: its pause ran out, or
+    another admin cleared it first (two open consoles, a form sent twice).
+    """
     now = timezone.now()
     with transaction.atomic():
-        PrefixBreaker.objects.filter(pk=breaker.pk).update(
+        cleared = PrefixBreaker.objects.filter(pk=breaker.pk, paused_until__gt=now).update(
             paused_until=None, cleared_at=now, cleared_by=actor, counted_from=now
         )
+        if not cleared:
+            return False
         audit.record(
             EventType.PUMPING_BREAKER_CLEARED,
             tenant=breaker.tenant,
@@ -155,12 +161,18 @@ def clear(breaker: PrefixBreaker, actor: Any, *, ip: str | None = None) -> None:
                 sender=__name__, tenant=breaker.tenant, prefix=breaker.prefix, actor=actor
             )
         )
+    return True
 
 
 def set_monitor_only(
     breaker: PrefixBreaker, actor: Any, value: bool, *, ip: str | None = None
 ) -> None:
-    """Mark a prefix "monitor only" (trips recorded, never paused), or undo it; audited."""
+    """Mark a prefix "monitor only" (trips recorded, never paused), or undo it; audited.
+
+    Setting what is already set changes and records nothing.
+    """
+    if breaker.monitor_only == value:
+        return
     with transaction.atomic():
         PrefixBreaker.objects.filter(pk=breaker.pk).update(monitor_only=value)
         audit.record(

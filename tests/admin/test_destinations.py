@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from intelliauth_sms.exceptions import DestinationPaused
 from intelliauth_sms.models import (
@@ -73,7 +74,7 @@ def test_the_page_shows_countries_the_trip_and_a_chart(
 ) -> None:
     page = body(login(side_a.admin).get(page_url(side_a.tenant)))
 
-    assert "+4474001…" in page and "Paused until" in page
+    assert "+4474001…" in page and "Paused until" in page and 'data-state="paused"' in page
     assert 'data-country="GB"' in page and 'data-country="US"' in page
     assert "<svg" in page and "iasms-bar" in page
     assert 'data-code="destination_paused"' in page
@@ -104,18 +105,54 @@ def test_a_tenant_admin_clears_a_trip_and_it_is_audited(
     assert send(side_a.tenant, "+447400100100", 200)  # the prefix takes sends again
 
 
-def test_monitor_only_is_a_toggle_recorded_as_a_policy_change(
+def test_monitor_only_is_set_and_unset_and_recorded_as_a_policy_change(
     tripped: PrefixBreaker, side_a: Any, login: Any
 ) -> None:
     client = login(side_a.admin)
-    client.post(action_url(side_a.tenant, tripped, "monitor"))
+    url = action_url(side_a.tenant, tripped, "monitor")
+    client.post(url, {"monitor_only": "1"})
+    client.post(url, {"monitor_only": "1"})  # sent twice (a stale page): no second change
     tripped.refresh_from_db()
     assert tripped.monitor_only
-    client.post(action_url(side_a.tenant, tripped, "monitor"))
+    page = body(client.get(page_url(side_a.tenant)))
+    assert 'data-state="monitoring"' in page and "sends go on" in page
+    client.post(url, {"monitor_only": "0"})
     tripped.refresh_from_db()
     assert not tripped.monitor_only
     changes = AuditEvent.objects.filter(event_type="policy_changed").order_by("id")
     assert [c.detail["new"] for c in changes] == [True, False]
+
+
+@pytest.mark.parametrize("data", [{}, {"monitor_only": "yes"}, {"monitor_only": "1\x00"}])
+def test_a_malformed_monitor_form_answers_a_page_and_changes_nothing(
+    data: dict[str, str], tripped: PrefixBreaker, side_a: Any, login: Any
+) -> None:
+    client = login(side_a.admin)
+    response = client.post(action_url(side_a.tenant, tripped, "monitor"), data, follow=True)
+    assert response.status_code == 200
+    assert "Choose monitor only or enforce again." in body(response)
+    tripped.refresh_from_db()
+    assert not tripped.monitor_only
+    assert not AuditEvent.objects.filter(event_type="policy_changed").exists()
+
+
+def test_clearing_twice_records_one_clearance(
+    tripped: PrefixBreaker, side_a: Any, login: Any
+) -> None:
+    client = login(side_a.admin)
+    client.post(action_url(side_a.tenant, tripped, "clear"))
+    response = client.post(action_url(side_a.tenant, tripped, "clear"), follow=True)
+    assert "was not tripped" in body(response)
+    assert AuditEvent.objects.filter(event_type="pumping_breaker_cleared").count() == 1
+
+
+def test_in_monitor_mode_a_trip_shows_that_sends_go_on(
+    tripped: PrefixBreaker, side_a: Any, login: Any
+) -> None:
+    side_a.tenant.policy.pumping_protection = "monitor"
+    side_a.tenant.policy.save()
+    page = body(login(side_a.admin).get(page_url(side_a.tenant)))
+    assert 'data-state="monitoring"' in page and "Paused until" not in page
 
 
 def test_another_tenant_sees_and_touches_nothing(
@@ -157,9 +194,31 @@ def test_the_page_runs_a_bounded_number_of_queries(
         assert client.get(page_url(side_a.tenant)).status_code == 200
 
 
+def test_the_query_count_does_not_grow_with_prefixes_and_countries(
+    tripped: PrefixBreaker, side_a: Any, login: Any, django_assert_num_queries: Any
+) -> None:
+    client = login(side_a.admin)
+    client.get(page_url(side_a.tenant))
+    with CaptureQueriesContext(connection) as before:
+        client.get(page_url(side_a.tenant))
+    # Ten more tripped prefixes and sends to three more countries.
+    for i in range(10):
+        PrefixBreaker.objects.create(
+            tenant=side_a.tenant,
+            prefix_hash=f"h{i}",
+            prefix=f"49151{i:02d}",
+            tripped_at=tripped.tripped_at,
+        )
+    for n, phone in enumerate(["+4915112345678", "+33612345678", "+819012345678"]):
+        assert send(side_a.tenant, phone, 300 + n)
+    with django_assert_num_queries(len(before.captured_queries)):
+        page = body(client.get(page_url(side_a.tenant)))
+    assert page.count('class="iasms-breaker') == 11 and 'data-country="JP"' in page
+
+
 def test_today_links_to_it_and_shows_the_trip(
     tripped: PrefixBreaker, side_a: Any, login: Any
 ) -> None:
     page = body(login(side_a.support).get(f"{ADMIN}/tenant/{side_a.tenant.pk}/today/"))
     assert page_url(side_a.tenant) in page
-    assert "1 prefix paused by the SMS-pumping breaker" in page and "+4474001…" in page
+    assert "1 prefix tripped the SMS-pumping breaker" in page and "+4474001…" in page
