@@ -216,6 +216,28 @@ def test_concurrent_sends_to_one_prefix_trip_the_breaker_once_and_no_more_get_th
     assert AuditEvent.objects.filter(event_type="pumping_breaker_tripped").count() == 1
 
 
+def test_concurrent_sends_in_monitor_mode_all_go_out_and_record_one_trip() -> None:
+    TenantPolicy.objects.filter(pk=policy().pk).update(pumping_protection="monitor")
+    users = [UserFactory() for _ in range(28 + THREADS)]
+    for i in range(28):
+        signed_in(users[i], ip=f"198.51.101.{i + 1}").post(
+            f"{API}/enrolments/", {"phone_number": f"+4474001{i:05d}"}
+        )
+    racers = [signed_in(users[28 + i], ip=f"198.51.102.{i + 1}") for i in range(THREADS)]
+
+    answers = run_concurrently(
+        THREADS,
+        lambda i: answer(
+            racers[i].post(f"{API}/enrolments/", {"phone_number": f"+4474001{100 + i:05d}"})
+        ),
+    )
+
+    assert tally(answers) == {(201, None): THREADS}
+    assert SmsMessage.objects.count() == 28 + THREADS
+    trips = AuditEvent.objects.filter(event_type="pumping_breaker_tripped")
+    assert [t.detail["mode"] for t in trips] == ["monitor"]
+
+
 def test_concurrent_high_cost_sends_never_spend_more_than_the_daily_cap() -> None:
     tenant = Tenant.objects.get(slug="default")
     CountryRule.objects.create(
