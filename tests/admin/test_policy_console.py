@@ -59,6 +59,9 @@ def test_each_policy_field_carries_the_guides_help_text(side_a: Any, login: Any)
         "security answers as well as the password",
         "The defaults are permissive; tighten them once you",
         "Allow: only allow-listed countries receive SMS",
+        "Per-user sign-in rate across flows",
+        "Per-number rate",
+        "SMS-pumping breaker: when a number prefix",
     ):
         assert phrase in page, phrase
 
@@ -77,6 +80,10 @@ def test_each_policy_field_carries_the_guides_help_text(side_a: Any, login: Any)
         ("code_ttl_seconds", "900", "between 30 seconds and 10 minutes"),
         ("code_ttl_seconds", "-300", "between 30 seconds and 10 minutes"),
         ("daily_high_cost_cap", "-0.01", "cannot be negative"),
+        ("user_auth_sms_per_hour", "0", "zero or a negative limit"),
+        ("destination_sms_per_hour", "-10", "zero or a negative limit"),
+        ("pumping_protection", "shrug", "Select a valid choice"),
+        ("pumping_protection", "", "This field is required"),
     ],
 )
 def test_nonsense_limits_are_refused_with_a_clear_message(
@@ -87,6 +94,20 @@ def test_nonsense_limits_are_refused_with_a_clear_message(
     policy = TenantPolicy.objects.get(tenant=side_a.tenant)
     assert str(getattr(policy, field)) != value
     assert policy_events() == []
+
+
+def test_the_pumping_breaker_mode_is_changed_and_recorded(side_a: Any, edit: Any) -> None:
+    response = edit(
+        policy__0__pumping_protection="monitor", policy__0__destination_sms_per_hour="3"
+    )
+    assert response.status_code == 302
+    policy = TenantPolicy.objects.get(tenant=side_a.tenant)
+    assert (policy.pumping_protection, policy.destination_sms_per_hour) == ("monitor", 3)
+    changed = {e["field"]: (e["old"], e["new"]) for e in policy_events()}
+    assert changed == {
+        "pumping_protection": ("enforce", "monitor"),
+        "destination_sms_per_hour": (10, 3),
+    }
 
 
 def test_the_hard_cap_cannot_come_before_the_first_lockout(edit: Any) -> None:
