@@ -199,6 +199,11 @@ def destinations(request: HttpRequest, tenant_id: int) -> HttpResponse:
                 access, tenant_id, event_type__exact=EventType.SMS_SENT, created_at__gte=day_ago
             ),
         }
+    # Each tripped prefix links to its own trips and clearances (their detail names it).
+    breakers = [
+        (item, audit_url(access, tenant_id, detail__prefix=item.breaker.prefix) if links else "")
+        for item in report.breakers
+    ]
     return render(
         request,
         "admin/intelliauth_sms/destinations.html",
@@ -207,6 +212,7 @@ def destinations(request: HttpRequest, tenant_id: int) -> HttpResponse:
             _("Destinations of %(tenant)s") % {"tenant": tenant.name},
             tenant=tenant,
             report=report,
+            breakers=breakers,
             chart=mark_safe(chart_svg(report.hourly, now)),  # noqa: S308 - numbers only
             links=links,
             labels=FAILURE_LABELS,

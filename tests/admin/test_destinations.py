@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import pytest
@@ -90,6 +92,23 @@ def test_support_reads_it_but_cannot_act(tripped: PrefixBreaker, side_a: Any, lo
     assert client.post(action_url(side_a.tenant, tripped, "clear")).status_code == 404
     tripped.refresh_from_db()
     assert tripped.is_paused
+
+
+def test_support_follows_a_prefix_to_its_trip_and_clearance_events(
+    tripped: PrefixBreaker, side_a: Any, login: Any
+) -> None:
+    login(side_a.admin).post(action_url(side_a.tenant, tripped, "clear"))
+    client = login(side_a.support)
+    page = body(client.get(page_url(side_a.tenant)))
+    link = re.search(r'href="([^"]+)" class="iasms-breaker-events"', page)
+    assert link is not None
+    listed = client.get(html.unescape(link.group(1))).context["cl"].result_list
+    assert sorted(e.event_type for e in listed) == [
+        "pumping_breaker_cleared",
+        "pumping_breaker_tripped",
+    ]
+    # Tenant admins do not read the audit trail: no link for them.
+    assert "iasms-breaker-events" not in body(login(side_a.admin).get(page_url(side_a.tenant)))
 
 
 def test_a_tenant_admin_clears_a_trip_and_it_is_audited(
@@ -194,10 +213,11 @@ def test_the_page_runs_a_bounded_number_of_queries(
         assert client.get(page_url(side_a.tenant)).status_code == 200
 
 
+@pytest.mark.parametrize("role", ["admin", "support"])  # support's page has audit links
 def test_the_query_count_does_not_grow_with_prefixes_and_countries(
-    tripped: PrefixBreaker, side_a: Any, login: Any, django_assert_num_queries: Any
+    role: str, tripped: PrefixBreaker, side_a: Any, login: Any, django_assert_num_queries: Any
 ) -> None:
-    client = login(side_a.admin)
+    client = login(getattr(side_a, role))
     client.get(page_url(side_a.tenant))
     with CaptureQueriesContext(connection) as before:
         client.get(page_url(side_a.tenant))
@@ -213,7 +233,7 @@ def test_the_query_count_does_not_grow_with_prefixes_and_countries(
         assert send(side_a.tenant, phone, 300 + n)
     with django_assert_num_queries(len(before.captured_queries)):
         page = body(client.get(page_url(side_a.tenant)))
-    assert page.count('class="iasms-breaker') == 11 and 'data-country="JP"' in page
+    assert page.count('data-prefix="') == 11 and 'data-country="JP"' in page
 
 
 def test_today_links_to_it_and_shows_the_trip(
