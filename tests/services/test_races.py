@@ -193,23 +193,24 @@ def test_concurrent_sends_to_one_number_never_exceed_destination_sms_per_hour() 
     assert SmsMessage.objects.count() == 4
 
 
-def test_concurrent_sends_to_one_prefix_trip_the_breaker_once_and_no_more_get_through() -> None:
-    from intelliauth_sms.models import AuditEvent
-
-    users = [UserFactory() for _ in range(40)]
-    # 28 unverified sends already went to the prefix; 12 race for the last places.
+def race_to_one_prefix() -> list[Answer]:
+    """28 unverified sends already went to +44 7400 1…; 12 new users race for the next ones."""
+    users = [UserFactory() for _ in range(28 + THREADS)]
     for i in range(28):
         signed_in(users[i], ip=f"198.51.101.{i + 1}").post(
             f"{API}/enrolments/", {"phone_number": f"+4474001{i:05d}"}
         )
     racers = [signed_in(users[28 + i], ip=f"198.51.102.{i + 1}") for i in range(THREADS)]
-
-    answers = run_concurrently(
+    return run_concurrently(
         THREADS,
         lambda i: answer(
             racers[i].post(f"{API}/enrolments/", {"phone_number": f"+4474001{100 + i:05d}"})
         ),
     )
+
+
+def test_concurrent_sends_to_one_prefix_trip_the_breaker_once_and_no_more_get_through() -> None:
+    answers = race_to_one_prefix()
 
     assert tally(answers) == {(201, None): 2, (403, "destination_paused"): THREADS - 2}
     assert SmsMessage.objects.count() == 30
@@ -218,19 +219,8 @@ def test_concurrent_sends_to_one_prefix_trip_the_breaker_once_and_no_more_get_th
 
 def test_concurrent_sends_in_monitor_mode_all_go_out_and_record_one_trip() -> None:
     TenantPolicy.objects.filter(pk=policy().pk).update(pumping_protection="monitor")
-    users = [UserFactory() for _ in range(28 + THREADS)]
-    for i in range(28):
-        signed_in(users[i], ip=f"198.51.101.{i + 1}").post(
-            f"{API}/enrolments/", {"phone_number": f"+4474001{i:05d}"}
-        )
-    racers = [signed_in(users[28 + i], ip=f"198.51.102.{i + 1}") for i in range(THREADS)]
 
-    answers = run_concurrently(
-        THREADS,
-        lambda i: answer(
-            racers[i].post(f"{API}/enrolments/", {"phone_number": f"+4474001{100 + i:05d}"})
-        ),
-    )
+    answers = race_to_one_prefix()
 
     assert tally(answers) == {(201, None): THREADS}
     assert SmsMessage.objects.count() == 28 + THREADS
