@@ -193,6 +193,23 @@ def test_concurrent_sends_to_one_number_never_exceed_destination_sms_per_hour() 
     assert SmsMessage.objects.count() == 4
 
 
+def test_concurrent_sign_in_flows_of_one_user_never_exceed_user_auth_sms_per_hour() -> None:
+    """SMS bombing: one user, a new flow per request from its own address, all at once."""
+    TenantPolicy.objects.filter(pk=policy().pk).update(user_auth_sms_per_hour=4)
+    user = UserFactory()
+    SmsFactorFactory(user=user, phone=phone(0))
+    flows = [start_flow(user) for _ in range(THREADS)]
+    clients = [anonymous(ip=f"198.51.103.{i + 1}") for i in range(THREADS)]
+
+    answers = run_concurrently(
+        THREADS,
+        lambda i: answer(clients[i].post(f"{API}/flows/{flows[i].id}/sms/initiate/", {})),
+    )
+
+    assert tally(answers) == {(202, None): 4, (429, "rate_limited"): THREADS - 4}
+    assert SmsMessage.objects.filter(user=user).count() == 4
+
+
 def race_to_one_prefix() -> list[Answer]:
     """28 unverified sends already went to +44 7400 1…; 12 new users race for the next ones."""
     users = [UserFactory() for _ in range(28 + THREADS)]
