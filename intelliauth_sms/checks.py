@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
+from intelliauth_sms.backends.base import ProviderSmsBackend
 from intelliauth_sms.conf import app_settings
 
 # Caches that live inside one process: a limit kept there is per-process, not per-site.
@@ -53,24 +54,44 @@ def check_encryption_key(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
 
 @register()
 def check_sms_backend(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """E002: the SMS backend path must import; W001: a development backend in production."""
-    path = app_settings.SMS_BACKEND
-    try:
-        import_string(path)
-    except ImportError:
-        return [
-            Error(
-                f"INTELLIAUTH_SMS['SMS_BACKEND'] = {path!r} cannot be imported.",
-                hint="Use a dotted path such as 'intelliauth_sms.backends.console.SmsBackend'.",
-                id="intelliauth_sms.E002",
+    """E002: each SMS backend path must import; E007: a provider backend's required
+    settings must be set; W001: only development backends in production."""
+    paths = app_settings.SMS_BACKENDS
+    problems: list[CheckMessage] = []
+    for path in paths:
+        try:
+            backend_class = import_string(path)
+        except ImportError:
+            problems.append(
+                Error(
+                    f"INTELLIAUTH_SMS['SMS_BACKEND'] = {path!r} cannot be imported.",
+                    hint="Use a dotted path such as "
+                    "'intelliauth_sms.backends.console.SmsBackend'; a provider backend needs "
+                    'its extra: pip install "intelliauth-sms[twilio]" (or [aws], [vonage]).',
+                    id="intelliauth_sms.E002",
+                )
             )
-        ]
-    if not settings.DEBUG and path in DEVELOPMENT_BACKENDS:
+            continue
+        if isinstance(backend_class, type) and issubclass(backend_class, ProviderSmsBackend):
+            config = app_settings.provider_settings(backend_class.settings_key)
+            problems.extend(
+                Error(
+                    f"{missing} is not set, and {path} needs it.",
+                    hint=f"Add it to INTELLIAUTH_SMS[{backend_class.settings_key!r}] "
+                    "(README, 'Providers').",
+                    id="intelliauth_sms.E007",
+                )
+                for missing in backend_class.missing_settings(config)
+            )
+    if problems:
+        return problems
+    if not settings.DEBUG and all(path in DEVELOPMENT_BACKENDS for path in paths):
         return [
             Warning(
-                f"INTELLIAUTH_SMS['SMS_BACKEND'] is the development backend {path!r} "
+                f"INTELLIAUTH_SMS['SMS_BACKEND'] is the development backend {paths[0]!r} "
                 "while DEBUG is off: no SMS reaches users.",
-                hint="Configure a provider backend for production.",
+                hint="Configure a provider backend for production: "
+                "intelliauth_sms.backends.twilio, .sns or .vonage (README, 'Providers').",
                 id="intelliauth_sms.W001",
             )
         ]

@@ -11,8 +11,13 @@ from typing import Any
 from django.conf import settings
 
 DEFAULTS: dict[str, Any] = {
-    # Dotted path to the SMS backend class (see intelliauth_sms.backends).
+    # Dotted path to the SMS backend class (see intelliauth_sms.backends), or a list of
+    # them tried in order when one fails transiently.
     "SMS_BACKEND": "intelliauth_sms.backends.console.SmsBackend",
+    # The real providers' settings (CONTRACT §4 "Real SMS providers"; README "Providers").
+    "TWILIO": {},
+    "SNS": {},
+    "VONAGE": {},
     # Directory for the filebased backend.
     "SMS_FILE_PATH": None,
     # Callable ``user -> Tenant``.
@@ -72,7 +77,31 @@ class AppSettings:
 
     @property
     def SMS_BACKEND(self) -> str:  # noqa: N802 - mirrors the settings key
-        return str(self._get("SMS_BACKEND"))
+        """The backend path, or the first of a list (what ``get_backend()`` builds)."""
+        return self.SMS_BACKENDS[0]
+
+    @property
+    def SMS_BACKENDS(self) -> list[str]:  # noqa: N802
+        """Every configured backend path, in failover order."""
+        value = self._get("SMS_BACKEND")
+        paths = [str(p) for p in value] if isinstance(value, list | tuple) else [str(value)]
+        return paths or [str(DEFAULTS["SMS_BACKEND"])]
+
+    def provider_settings(self, key: str) -> dict[str, Any]:
+        """A provider's settings dict (``"TWILIO"``, ``"SNS"``, ``"VONAGE"``); ``{}`` if unset."""
+        return dict(self._get(key) or {})
+
+    @property
+    def TWILIO(self) -> dict[str, Any]:  # noqa: N802
+        return self.provider_settings("TWILIO")
+
+    @property
+    def SNS(self) -> dict[str, Any]:  # noqa: N802
+        return self.provider_settings("SNS")
+
+    @property
+    def VONAGE(self) -> dict[str, Any]:  # noqa: N802
+        return self.provider_settings("VONAGE")
 
     @property
     def SMS_FILE_PATH(self) -> str | None:  # noqa: N802
