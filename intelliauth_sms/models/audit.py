@@ -16,6 +16,8 @@ class EventType(models.TextChoices):
     SMS_REFUSED = "sms_refused", _("SMS send refused")
     SMS_DELIVERY_FAILED = "sms_delivery_failed", _("SMS delivery failed")
     SMS_NOT_SENT_EXPIRED = "sms_not_sent_expired", _("SMS not sent: code expired")
+    SMS_DELIVERED = "sms_delivered", _("SMS delivered (provider report)")
+    SMS_UNDELIVERED = "sms_undelivered", _("SMS not delivered (provider report)")
     CODE_CHECKED = "code_checked", _("Code checked")
     LOCKOUT_STARTED = "lockout_started", _("Lockout started")
     SMS_DISABLED = "sms_disabled", _("SMS disabled after repeated failures")

@@ -18,6 +18,9 @@ class MessageStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
+    # From the provider's delivery report (``intelliauth_sms.api.webhooks``).
+    DELIVERED = "delivered", _("Delivered")
+    UNDELIVERED = "undelivered", _("Not delivered")
     FAILED = "failed", _("Failed")
     EXPIRED = "expired", _("Not sent: code no longer valid")
 
@@ -45,9 +48,12 @@ class SmsMessage(EncryptedPhone):
     # by. Not the digits themselves: with ``phone_last4`` they would spell most numbers.
     prefix_hash = models.CharField(_("prefix hash"), max_length=40, blank=True)
     status = models.CharField(
-        _("status"), max_length=8, choices=MessageStatus.choices, default=MessageStatus.QUEUED
+        _("status"), max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED
     )
     provider_message_id = models.CharField(_("provider message id"), max_length=128, blank=True)
+    # The provider's own error code ("21211", "InvalidParameter", Vonage's "3"), from the
+    # send's answer or its delivery report; never the provider's text (it can quote the number).
+    provider_error = models.CharField(_("provider error"), max_length=64, blank=True)
     error = models.CharField(_("error"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"))
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
@@ -67,6 +73,12 @@ class SmsMessage(EncryptedPhone):
             models.Index(fields=["phone_hash", "created_at"], name="iasms_msg_dest_window"),
             models.Index(
                 fields=["tenant", "prefix_hash", "created_at"], name="iasms_msg_prefix_window"
+            ),
+            # Delivery reports find their message by the provider's id.
+            models.Index(
+                fields=["provider_message_id"],
+                name="iasms_msg_provider_id",
+                condition=~models.Q(provider_message_id=""),
             ),
         ]
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from intelliauth_sms.backends import OutgoingSms, SmsBackendError, get_backend
+from intelliauth_sms.backends import OutgoingSms, SmsBackendError, send_with_failover
 from intelliauth_sms.conf import app_settings
 from intelliauth_sms.crypto import code_hash, decrypt_secret, hashes_match
 from intelliauth_sms.models import CodeState, EventType, MessageStatus, Outcome, SmsMessage
@@ -88,22 +88,38 @@ def deliver(message_id: str, sealed_code: str) -> MessageStatus | None:
         to=str(message.phone_number), body=render_body(plaintext, ttl), message_id=str(message.id)
     )
     try:
-        provider_id = get_backend().send(sms)
+        # Every configured backend in turn while the failure is transient (SMS_BACKEND list).
+        provider_id = send_with_failover(sms)
     except SmsBackendError as exc:
-        return _finish(message, MessageStatus.FAILED, error=f"{exc.backend} {exc.status or ''}")
+        return _finish(
+            message, MessageStatus.FAILED, error=exc.describe(), provider_error=exc.provider_code
+        )
     return _finish(message, MessageStatus.SENT, provider_id=provider_id)
 
 
 def _finish(
-    message: SmsMessage, status: MessageStatus, *, provider_id: str = "", error: str = ""
+    message: SmsMessage,
+    status: MessageStatus,
+    *,
+    provider_id: str = "",
+    error: str = "",
+    provider_error: str = "",
 ) -> MessageStatus:
     message.status = status
     message.provider_message_id = provider_id[:128]
     message.error = error.strip()[:200]
+    message.provider_error = provider_error[:64]
     message.sent_at = timezone.now() if status == MessageStatus.SENT else None
     message.phone_number = ""  # the destination is not kept once it has been used
     message.save(
-        update_fields=["status", "provider_message_id", "error", "sent_at", "phone_number"]
+        update_fields=[
+            "status",
+            "provider_message_id",
+            "error",
+            "provider_error",
+            "sent_at",
+            "phone_number",
+        ]
     )
     if status == MessageStatus.FAILED:
         audit.record(
@@ -115,7 +131,7 @@ def _finish(
             user=message.user,
             tenant=message.tenant,
             ip=message.client_ip,
-            detail={"error": message.error},
+            detail={"error": message.error, "provider_error": message.provider_error},
         )
         logger.warning("SMS %s failed: %s", message.id, message.error)
     return status
