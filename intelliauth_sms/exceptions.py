@@ -212,6 +212,16 @@ class DestinationPaused(SmsError):
         return _("We can't send codes to this number right now. Try again later.")
 
 
+class InvalidSignature(SmsError):
+    """A provider webhook whose signature is missing, wrong or replayed."""
+
+    code = "invalid_signature"
+    status_code = 403
+
+    def default_message(self) -> str:
+        return _("The request's signature does not verify.")
+
+
 class NotFound(SmsError):
     code = "not_found"
     status_code = 404

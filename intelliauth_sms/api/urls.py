@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from intelliauth_sms.api import recovery, views
+from intelliauth_sms.api import recovery, views, webhooks
 
 app_name = "intelliauth_sms"
 
@@ -45,6 +45,17 @@ urlpatterns = [
         "recovery/<str:recovery_id>/complete/",
         recovery.RecoveryCompleteView.as_view(),
         name="recovery-complete",
+    ),
+    # Providers' delivery reports, authenticated by their signatures (api/webhooks.py).
+    path(
+        "webhooks/twilio/status/",
+        webhooks.TwilioStatusView.as_view(),
+        name="webhook-twilio-status",
+    ),
+    path(
+        "webhooks/vonage/status/",
+        webhooks.VonageStatusView.as_view(),
+        name="webhook-vonage-status",
     ),
     # Last: unknown paths (empty ids, extra segments, a missing trailing slash) answer
     # the contract's JSON ``not_found`` instead of the site's HTML 404 or a redirect.

@@ -1,0 +1,69 @@
+"""Delivery reports: what the provider says became of a sent SMS (the status webhooks).
+
+Statuses only move forward: queued → sending → sent → delivered / undelivered / failed.
+Providers report out of order and repeat themselves (a late ``sent`` after ``delivered``,
+a retried callback), so a report that is not a step forward changes nothing.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from intelliauth_sms.models import EventType, MessageStatus, Outcome, SmsMessage
+from intelliauth_sms.services import audit
+
+# How far along each status is; the final ones share the last step, so a report never
+# turns one final status into another.
+_PROGRESS = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.SENT: 2,
+    MessageStatus.DELIVERED: 3,
+    MessageStatus.UNDELIVERED: 3,
+    MessageStatus.FAILED: 3,
+    MessageStatus.EXPIRED: 3,
+}
+
+
+def record_delivery_report(
+    provider_message_id: str, status: MessageStatus, *, provider_error: str = "", provider: str
+) -> bool:
+    """Apply a provider's report to the message it sent as ``provider_message_id``.
+
+    Returns whether anything changed. A final report (delivered, undelivered, failed)
+    records an audit event with the provider's error code in its detail.
+    """
+    if not provider_message_id:
+        return False
+    with transaction.atomic():
+        message = (
+            SmsMessage.objects.select_for_update()
+            .select_related("user", "tenant")
+            .filter(provider_message_id=provider_message_id)
+            .first()
+        )
+        if message is None or _PROGRESS[status] <= _PROGRESS[MessageStatus(message.status)]:
+            return False
+        message.status = status
+        fields = ["status"]
+        if provider_error:
+            message.provider_error = provider_error[:64]
+            fields.append("provider_error")
+        message.save(update_fields=fields)
+        if status in (MessageStatus.DELIVERED, MessageStatus.UNDELIVERED, MessageStatus.FAILED):
+            delivered = status == MessageStatus.DELIVERED
+            audit.record(
+                EventType.SMS_DELIVERED if delivered else EventType.SMS_UNDELIVERED,
+                outcome=Outcome.SUCCESS if delivered else Outcome.FAILURE,
+                purpose=message.purpose,
+                phone_last4=message.phone_last4,
+                subject_id=message.subject_id,
+                user=message.user,
+                tenant=message.tenant,
+                detail={
+                    "provider": provider,
+                    "status": status.value,
+                    "provider_error": message.provider_error,
+                },
+            )
+    return True
