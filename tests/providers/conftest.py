@@ -101,3 +101,29 @@ def closed_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+TWILIO = "intelliauth_sms.backends.twilio.SmsBackend"
+LOCMEM = "intelliauth_sms.backends.locmem.SmsBackend"
+
+
+def twilio_settings(url: str, **extra: Any) -> dict[str, Any]:
+    """``INTELLIAUTH_SMS["TWILIO"]`` for a fake Twilio at ``url``."""
+    return {
+        "ACCOUNT_SID": "AC1",
+        "AUTH_TOKEN": "t",
+        "FROM": "+15005550006",
+        "API_URL": url,
+        **extra,
+    }
+
+
+@pytest.fixture
+def twilio_site(settings: Any, fake_provider: FakeProvider) -> FakeProvider:
+    """The site sends through the Twilio backend, to ``fake_provider``."""
+    settings.INTELLIAUTH_SMS = {
+        **settings.INTELLIAUTH_SMS,
+        "SMS_BACKEND": TWILIO,
+        "TWILIO": twilio_settings(fake_provider.url),
+    }
+    return fake_provider

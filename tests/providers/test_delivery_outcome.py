@@ -9,27 +9,9 @@ import pytest
 
 from intelliauth_sms.models import AuditEvent, EventType, MessageStatus, SmsMessage
 from intelliauth_sms.services import enrolment
-from tests.providers.conftest import FakeProvider, Reply
+from tests.providers.conftest import LOCMEM, TWILIO, FakeProvider, Reply
 
 pytestmark = pytest.mark.django_db
-
-TWILIO = "intelliauth_sms.backends.twilio.SmsBackend"
-LOCMEM = "intelliauth_sms.backends.locmem.SmsBackend"
-
-
-@pytest.fixture
-def twilio_fake(settings: Any, fake_provider: FakeProvider) -> FakeProvider:
-    settings.INTELLIAUTH_SMS = {
-        **settings.INTELLIAUTH_SMS,
-        "SMS_BACKEND": TWILIO,
-        "TWILIO": {
-            "ACCOUNT_SID": "AC1",
-            "AUTH_TOKEN": "t",
-            "FROM": "+15005550006",
-            "API_URL": fake_provider.url,
-        },
-    }
-    return fake_provider
 
 
 def send_enrolment_code(user: Any, capture: Any) -> SmsMessage:
@@ -39,9 +21,9 @@ def send_enrolment_code(user: Any, capture: Any) -> SmsMessage:
 
 
 def test_a_sent_message_keeps_the_providers_id(
-    twilio_fake: FakeProvider, user: Any, django_capture_on_commit_callbacks: Any
+    twilio_site: FakeProvider, user: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    twilio_fake.answer(Reply(201, {"sid": "SM123"}))
+    twilio_site.answer(Reply(201, {"sid": "SM123"}))
 
     message = send_enrolment_code(user, django_capture_on_commit_callbacks)
 
@@ -50,13 +32,13 @@ def test_a_sent_message_keeps_the_providers_id(
         "SM123",
         "",
     )
-    assert twilio_fake.received[0].form["To"] == "+14155550100"
+    assert twilio_site.received[0].form["To"] == "+14155550100"
 
 
 def test_a_permanent_failure_is_recorded_and_audited_with_the_providers_code(
-    twilio_fake: FakeProvider, user: Any, django_capture_on_commit_callbacks: Any
+    twilio_site: FakeProvider, user: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    twilio_fake.answer(Reply(400, {"code": 21211, "message": "+14155550100 is not valid"}))
+    twilio_site.answer(Reply(400, {"code": 21211, "message": "+14155550100 is not valid"}))
 
     message = send_enrolment_code(user, django_capture_on_commit_callbacks)
 
@@ -68,16 +50,16 @@ def test_a_permanent_failure_is_recorded_and_audited_with_the_providers_code(
 
 
 def test_a_transient_failure_fails_over_to_the_next_backend(
-    twilio_fake: FakeProvider,
+    twilio_site: FakeProvider,
     settings: Any,
     user: Any,
     outbox: list[Any],
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     settings.INTELLIAUTH_SMS = {**settings.INTELLIAUTH_SMS, "SMS_BACKEND": [TWILIO, LOCMEM]}
-    twilio_fake.answer(Reply(503, {}))
+    twilio_site.answer(Reply(503, {}))
 
     message = send_enrolment_code(user, django_capture_on_commit_callbacks)
 
     assert message.status == MessageStatus.SENT and message.provider_message_id == "locmem-1"
-    assert len(twilio_fake.received) == 1 and len(outbox) == 1
+    assert len(twilio_site.received) == 1 and len(outbox) == 1

@@ -14,10 +14,9 @@ from intelliauth_sms.backends import (
     send_with_failover,
     twilio,
 )
-from tests.providers.conftest import FakeProvider, Reply
+from tests.providers.conftest import TWILIO, FakeProvider, Reply, twilio_settings
 
 SMS = OutgoingSms(to="+14155550100", body="Your verification code is 123456.", message_id="m-1")
-TWILIO = "intelliauth_sms.backends.twilio.SmsBackend"
 VONAGE = "intelliauth_sms.backends.vonage.SmsBackend"
 VONAGE_OK = Reply(200, {"messages": [{"status": "0", "message-id": "vonage-1"}]})
 
@@ -27,13 +26,7 @@ def two_providers(settings: Any, fake_provider: FakeProvider, second_provider: F
     """Twilio first (``fake_provider``), Vonage second (``second_provider``)."""
     settings.INTELLIAUTH_SMS = {
         "SMS_BACKEND": [TWILIO, VONAGE],
-        "TWILIO": {
-            "ACCOUNT_SID": "AC1",
-            "AUTH_TOKEN": "t",
-            "FROM": "+15005550006",
-            "API_URL": fake_provider.url,
-            "TIMEOUT": 0.2,
-        },
+        "TWILIO": twilio_settings(fake_provider.url, TIMEOUT=0.2),
         "VONAGE": {
             "API_KEY": "k",
             "API_SECRET": "s",
