@@ -35,7 +35,9 @@ class Command(BaseCommand):
         try:
             phone = parse_e164(options["number"])
         except InvalidPhoneNumber as exc:
-            raise CommandError("The number is not a valid E.164 number, such as +14155550100.") from exc
+            raise CommandError(
+                "The number is not a valid E.164 number, such as +14155550100."
+            ) from exc
         sms = OutgoingSms(to=phone.e164, body=TEST_TEXT, message_id=f"sendtest-{uuid.uuid4()}")
         path = options.get("backend")
         try:
