@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import urllib3
-from urllib3.exceptions import HTTPError, NewConnectionError, TimeoutError
+from urllib3.exceptions import HTTPError, NewConnectionError
+from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 
 from intelliauth_sms.backends.base import ProviderSmsBackend
 
@@ -73,7 +74,7 @@ class HttpSmsBackend(ProviderSmsBackend[HttpRequest, HttpAnswer]):
         except NewConnectionError as exc:
             # Checked first: urllib3 makes it a subclass of its connect timeout.
             raise self.error(provider_code="connection_error", message="no connection") from exc
-        except TimeoutError as exc:
+        except Urllib3TimeoutError as exc:
             raise self.error(provider_code="timeout", message="no answer in time") from exc
         except HTTPError as exc:
             raise self.error(provider_code="connection_error", message="no answer") from exc
