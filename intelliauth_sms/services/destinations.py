@@ -28,15 +28,11 @@ from intelliauth_sms.models import (
     Tenant,
     TenantPolicy,
 )
+from intelliauth_sms.services.console import REFUSAL_EVENTS as SEND_REFUSALS
 
 WINDOWS = {"day": timedelta(hours=24), "week": timedelta(days=7)}
-#: Refusals of a send, by the event that records them.
-REFUSAL_EVENTS = (
-    EventType.SMS_REFUSED,
-    EventType.ENROLMENT_REFUSED,
-    EventType.FLOW_STEP_REFUSED,
-    EventType.RECOVERY_REFUSED,
-)
+#: Refusals of a send: the console's (Today counts them too) and refused recoveries.
+REFUSAL_EVENTS = (*SEND_REFUSALS, EventType.RECOVERY_REFUSED)
 _VERIFIED = Count("pk", filter=Q(code__state=CodeState.USED))
 
 
