@@ -14,7 +14,8 @@ class IntelliAuthSmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from intelliauth_sms import checks, handlers, mfa  # noqa: F401 - registers the checks
+        # ``tasks`` registers the Celery tasks that ``services.dispatch`` publishes by name.
+        from intelliauth_sms import checks, handlers, mfa, tasks  # noqa: F401 - registers
         from intelliauth_sms.models import Tenant, TenantMembership
 
         post_save.connect(

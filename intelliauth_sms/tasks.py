@@ -1,31 +1,49 @@
 """Celery tasks: thin wrappers that take ids and call services.
 
 Payloads never hold a phone number or a plaintext code: delivery takes the message id and
-the code encrypted with the site's ``FIELD_ENCRYPTION_KEY``.
+the code encrypted with the site's ``FIELD_ENCRYPTION_KEY``. Services publish these tasks by
+name through ``services.dispatch``; this module imports the services, never the reverse.
+
+Delivery is acknowledged late (``acks_late``) and given back to the broker if its worker
+dies (``reject_on_worker_lost``): a task lost with a killed worker runs again elsewhere,
+and the claim in ``services.delivery`` makes sure the message still goes out once.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import asdict
 from smtplib import SMTPException
 from typing import Any
 
 from celery import shared_task
-from kombu.exceptions import OperationalError
 
-from intelliauth_sms.conf import app_settings
+from intelliauth_sms.services import delivery, dispatch, notifications, requeue
 
 logger = logging.getLogger("intelliauth_sms.tasks")
 
 
-@shared_task(name="intelliauth_sms.deliver_sms", ignore_result=True)
-def deliver_sms(message_id: str, sealed_code: str) -> str | None:
-    """Deliver one queued SMS (at most once)."""
-    from intelliauth_sms.services.delivery import deliver
-
-    status = deliver(message_id, sealed_code)
-    return None if status is None else str(status)
+@shared_task(
+    bind=True,
+    name=dispatch.DELIVER_SMS,
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=delivery.MAX_SEND_ATTEMPTS,
+)
+def deliver_sms(self: Any, message_id: str, sealed_code: str) -> str | None:
+    """Deliver one queued SMS (at most once); retried later after a transient failure."""
+    outcome = delivery.deliver(message_id, sealed_code)
+    if outcome.retry_in is not None:
+        try:
+            # ``throw=False``: a worker schedules the retry and ends this run; eager runs
+            # (tests, the demo) apply it at once.
+            self.retry(countdown=outcome.retry_in, throw=False)
+        except dispatch.BROKER_ERRORS as exc:
+            # The message is queued with its due time: the sweep will send it.
+            logger.warning("SMS %s: retry not queued, broker unreachable: %s", message_id, exc)
+    return None if outcome.status is None else str(outcome.status)
 
 
 #: Attempts at a notice after the first, and the longest wait between two (seconds).
@@ -41,7 +59,7 @@ def email_retry_delay(retries: int) -> int:
 
 @shared_task(
     bind=True,
-    name="intelliauth_sms.send_security_email",
+    name=dispatch.SEND_SECURITY_EMAIL,
     ignore_result=True,
     max_retries=EMAIL_MAX_RETRIES,
 )
@@ -53,11 +71,8 @@ def send_security_email(
     A notice that still fails after the last retry is recorded as ``email_failed`` and
     dropped: it never blocks or undoes the step that caused it.
     """
-    from intelliauth_sms.services.notifications import record_outcome
-    from intelliauth_sms.services.notifications import send_security_email as send
-
     try:
-        sent = send(user_id, kind, context)
+        sent = notifications.send_security_email(user_id, kind, context)
     except (SMTPException, OSError) as exc:
         if self.request.retries < EMAIL_MAX_RETRIES:
             # ``throw=False``: a worker schedules the retry and ends this run; run eagerly
@@ -66,59 +81,26 @@ def send_security_email(
             return self.retry(
                 exc=exc, countdown=email_retry_delay(self.request.retries), throw=False
             )
-        record_outcome(user_id, kind, purpose, error=exc, attempts=self.request.retries + 1)
+        notifications.record_outcome(
+            user_id, kind, purpose, error=exc, attempts=self.request.retries + 1
+        )
         return False
     if sent:
-        record_outcome(user_id, kind, purpose, error=None, attempts=self.request.retries + 1)
+        notifications.record_outcome(
+            user_id, kind, purpose, error=None, attempts=self.request.retries + 1
+        )
     return sent
 
 
-#: What publishing a task raises when the broker cannot be reached.
-BROKER_ERRORS = (OperationalError, ConnectionError, TimeoutError)
-#: Publishing tries once more, at once, then gives up: a request must not hang on a
-#: broker that is down (the message stays ``queued`` for a later sweep).
-PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
-
-
-def _apply(task: Any, *args: Any) -> bool:
-    """Publish ``task``; ``False`` (logged) when the broker cannot be reached.
-
-    Run eagerly (tests, the demo) there is no broker, and a task's own errors propagate.
-    """
-    options: dict[str, Any] = {"retry": True, "retry_policy": PUBLISH_RETRY_POLICY}
-    if app_settings.CELERY_QUEUE:
-        options["queue"] = app_settings.CELERY_QUEUE
-    if task.app.conf.task_always_eager:
-        task.apply_async(args=args, **options)
-        return True
-    try:
-        task.apply_async(args=args, **options)
-    except BROKER_ERRORS as exc:
-        logger.warning("Task %s not queued, the broker is unreachable: %s", task.name, exc)
-        return False
-    return True
-
-
-def enqueue_delivery(message_id: str, sealed_code: str) -> bool:
-    """Queue the delivery task (call from ``transaction.on_commit``).
-
-    ``False`` when the broker cannot be reached: the message stays ``queued``.
-    """
-    return _apply(deliver_sms, message_id, sealed_code)
-
-
-def enqueue_security_email(
-    user_id: Any, kind: str, context: dict[str, Any], purpose: str = ""
-) -> bool:
-    """Queue a security notification email (call from ``transaction.on_commit``)."""
-    return _apply(send_security_email, user_id, kind, context, purpose)
+@shared_task(name="intelliauth_sms.sweep_queued", ignore_result=True)
+def sweep_queued() -> dict[str, int]:
+    """Every minute, for Celery beat: queue again the SMS whose task was lost."""
+    return asdict(requeue.sweep_queued())
 
 
 @shared_task(name="intelliauth_sms.clean_up", ignore_result=True)
 def clean_up() -> dict[str, int]:
     """Daily housekeeping, for Celery beat (``intelliauth_sms.clean_up``)."""
-    from dataclasses import asdict
-
     from intelliauth_sms.services.housekeeping import clean_up as run
 
     return asdict(run())

@@ -15,6 +15,8 @@ class EventType(models.TextChoices):
     SMS_SENT = "sms_sent", _("SMS code sent")
     SMS_REFUSED = "sms_refused", _("SMS send refused")
     SMS_DELIVERY_FAILED = "sms_delivery_failed", _("SMS delivery failed")
+    SMS_DELIVERY_RETRIED = "sms_delivery_retried", _("SMS delivery retried (transient failure)")
+    SMS_REQUEUED = "sms_requeued", _("SMS queued again by the sweep")
     SMS_NOT_SENT_EXPIRED = "sms_not_sent_expired", _("SMS not sent: code expired")
     SMS_DELIVERED = "sms_delivered", _("SMS delivered (provider report)")
     SMS_UNDELIVERED = "sms_undelivered", _("SMS not delivered (provider report)")

@@ -24,6 +24,9 @@ class CodeState(models.TextChoices):
     USED = "used", _("Used")
     REPLACED = "replaced", _("Replaced by a newer code")
     BURNED = "burned", _("Burned by a lockout")
+    # Its SMS could not be delivered (a permanent failure, or retries ran out): typing it
+    # answers ``code_expired``, the contract's copy that sends the user to request another.
+    UNSENT = "unsent", _("Never delivered")
 
 
 class SmsCode(models.Model):

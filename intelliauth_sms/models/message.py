@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from intelliauth_sms.models.code import CodePurpose, SmsCode
@@ -57,6 +58,12 @@ class SmsMessage(EncryptedPhone):
     error = models.CharField(_("error"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"))
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # When the message is next due at a worker: when it was queued, or when a retry after a
+    # transient failure is scheduled. A message still ``queued`` well after this moment lost
+    # its task (the broker was down): the sweep (``services.requeue``) queues it again.
+    due_at = models.DateTimeField(_("due at"), default=timezone.now)
+    # How many times a worker handed it to the provider(s); transient failures add one each.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     class Meta:
         verbose_name = _("SMS message")
@@ -74,6 +81,14 @@ class SmsMessage(EncryptedPhone):
             models.Index(
                 fields=["tenant", "prefix_hash", "created_at"], name="iasms_msg_prefix_window"
             ),
+            # The sweep's scan: queued messages whose task is overdue.
+            models.Index(
+                fields=["due_at"],
+                name="iasms_msg_queued_due",
+                condition=models.Q(status="queued"),
+            ),
+            # The console's messages list: a tenant's newest first.
+            models.Index(fields=["tenant", "-created_at"], name="iasms_msg_tenant_recent"),
             # Delivery reports find their message by the provider's id.
             models.Index(
                 fields=["provider_message_id"],

@@ -33,7 +33,7 @@ from intelliauth_sms.models import (
     TenantPolicy,
 )
 from intelliauth_sms.phone import PhoneNumber
-from intelliauth_sms.services import audit
+from intelliauth_sms.services import audit, dispatch
 from intelliauth_sms.services.context import Caller
 from intelliauth_sms.services.locks import lock_user_state
 from intelliauth_sms.services.policy import authorise_send, current_policy, ensure_not_locked
@@ -86,8 +86,6 @@ def issue_code(
     the send, and enqueues delivery once the transaction commits, with the code encrypted
     in the task payload.
     """
-    from intelliauth_sms.tasks import enqueue_delivery
-
     now = timezone.now()
     state = lock_user_state(caller.user, caller.tenant)
     try:
@@ -126,6 +124,7 @@ def issue_code(
         unit_cost=pricing.unit_cost,
         high_cost=pricing.high_cost,
         created_at=now,
+        due_at=now,
     )
     message.set_phone(destination)
     message.prefix_hash = prefix_hash(destination.e164)
@@ -142,7 +141,7 @@ def issue_code(
     message_id = str(message.id)
 
     def queue_delivery() -> None:
-        if not enqueue_delivery(message_id, sealed):
+        if not dispatch.deliver_sms(message_id, sealed):
             # The broker is down: the request still answers, the message stays queued
             # (CONTRACT §7), and support can see why it has not gone out yet.
             audit.record(

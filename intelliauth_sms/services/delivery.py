@@ -1,10 +1,27 @@
-"""Delivering a queued SMS: runs in the Celery task, at most once per message."""
+"""Delivering a queued SMS: runs in the Celery task, at most once per message.
+
+A run claims the message (``queued`` → ``sending``) under a row lock before it calls a
+backend, so a task delivered twice (a redelivery after a worker died, a broker that
+re-sent it, the sweep's copy) hands the message to a provider once. The claim also checks
+that the task's sealed code is the message's current code: the sweep may have replaced it
+(``services.requeue``), and a stale copy of the task then does nothing.
+
+A transient failure (timeout, connection error, 429, 5xx, after every backend of an
+``SMS_BACKEND`` list) gives the message back to the queue with a retry planned after an
+exponential, jittered delay, but only while the code will still be valid when it arrives.
+A permanent failure, or running out of time, fails the message and its code: typing that
+code answers ``code_expired``, the contract's copy that sends the user to ask for another.
+"""
 
 from __future__ import annotations
 
 import logging
 import math
+import secrets
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from cryptography.fernet import InvalidToken
 from django.db import transaction
@@ -16,8 +33,20 @@ from intelliauth_sms.conf import app_settings
 from intelliauth_sms.crypto import code_hash, decrypt_secret, hashes_match
 from intelliauth_sms.models import CodeState, EventType, MessageStatus, Outcome, SmsMessage
 from intelliauth_sms.services import audit
+from intelliauth_sms.services.delivery_status import apply_early_report
 
 logger = logging.getLogger("intelliauth_sms.delivery")
+
+#: The first retry after a transient failure waits about this long; each next one twice as
+#: long, at most ``RETRY_MAX_DELAY_SECONDS``. Jitter spreads the retries of a provider
+#: outage so they do not all land on its first second back.
+RETRY_FIRST_DELAY_SECONDS = 5
+RETRY_MAX_DELAY_SECONDS = 60
+#: A retry is planned only if the code is still valid this long after it: an SMS arriving
+#: with seconds left is a code nobody can type in time.
+RETRY_MIN_REMAINING_SECONDS = 30
+#: Attempts at a provider in all, whatever time is left.
+MAX_SEND_ATTEMPTS = 6
 
 
 def render_body(code: str, ttl_seconds: int) -> str:
@@ -33,11 +62,63 @@ def render_body(code: str, ttl_seconds: int) -> str:
     return f"{text}\n\n@{domain} #{code}" if domain else text
 
 
-def _claim(message_id: uuid.UUID) -> SmsMessage | None:
-    """Mark a queued message as sending; ``None`` if another run has it or it expired."""
+def retry_delay(attempts: int, *, randbelow: Callable[[int], int] = secrets.randbelow) -> int:
+    """Seconds to wait after failed attempt number ``attempts`` (1, 2, …).
+
+    Exponential (5, 10, 20, 40, 60, 60 … seconds) with "equal jitter": half the step fixed,
+    the other half random, so no retry comes sooner than half its step.
+    """
+    step = min(RETRY_MAX_DELAY_SECONDS, RETRY_FIRST_DELAY_SECONDS * 2 ** max(0, attempts - 1))
+    return step - step // 2 + randbelow(step // 2 + 1)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a run did: the message's status after it (``None``: nothing to do), and for a
+    transient failure with time left, the seconds until the planned retry."""
+
+    status: MessageStatus | None
+    retry_in: int | None = None
+
+
+NOTHING_TO_DO = Delivery(None)
+
+
+def _sealed_code_matches(message: SmsMessage, sealed_code: str) -> str | None:
+    """The plaintext code in ``sealed_code`` if it is the message's current code."""
+    try:
+        plaintext = decrypt_secret(sealed_code)
+    except (InvalidToken, ValueError, UnicodeError):
+        return None
+    if not hashes_match(message.code.code_hash, code_hash(str(message.code_id), plaintext)):
+        return None
+    return plaintext
+
+
+def expire_queued(message: SmsMessage) -> None:
+    """The code expired or was replaced while its SMS was queued: send nothing."""
+    message.status = MessageStatus.EXPIRED
+    message.phone_number = ""
+    message.save(update_fields=["status", "phone_number"])
+    audit.record(
+        EventType.SMS_NOT_SENT_EXPIRED,
+        outcome=Outcome.FAILURE,
+        failure_code="code_expired",
+        purpose=message.purpose,
+        phone_last4=message.phone_last4,
+        subject_id=message.subject_id,
+        user=message.user,
+        tenant=message.tenant,
+        ip=message.client_ip,
+    )
+
+
+def claim(message_id: uuid.UUID, sealed_code: str) -> tuple[SmsMessage, str] | None:
+    """Mark a queued message as sending; with the plaintext code, or ``None`` if this run
+    has nothing to do (another run has it, it is final, its code is gone or was replaced)."""
     with transaction.atomic():
         message = (
-            SmsMessage.objects.select_for_update()
+            SmsMessage.objects.select_for_update(of=("self",))
             .select_related("code", "user", "tenant")
             .filter(pk=message_id)
             .first()
@@ -46,43 +127,29 @@ def _claim(message_id: uuid.UUID) -> SmsMessage | None:
             return None
         code = message.code
         if code.state != CodeState.ACTIVE or code.expires_at <= timezone.now():
-            # The code expired or was replaced while queued: send nothing.
-            message.status = MessageStatus.EXPIRED
-            message.phone_number = ""
-            message.save(update_fields=["status", "phone_number"])
-            audit.record(
-                EventType.SMS_NOT_SENT_EXPIRED,
-                outcome=Outcome.FAILURE,
-                failure_code="code_expired",
-                purpose=message.purpose,
-                phone_last4=message.phone_last4,
-                subject_id=message.subject_id,
-                user=message.user,
-                tenant=message.tenant,
-                ip=message.client_ip,
-            )
+            expire_queued(message)
+            return None
+        plaintext = _sealed_code_matches(message, sealed_code)
+        if plaintext is None:
+            # A copy of the task from before the sweep re-issued the code, or a payload that
+            # is not ours: the message waits for the task that holds its current code.
+            logger.info("SMS %s: this task's code is not the message's current code", message.id)
             return None
         message.status = MessageStatus.SENDING
-        message.save(update_fields=["status"])
-        return message
+        message.attempts += 1
+        message.save(update_fields=["status", "attempts"])
+        return message, plaintext
 
 
-def deliver(message_id: str, sealed_code: str) -> MessageStatus | None:
-    """Send the message once. Returns its final status, or ``None`` if there was nothing to do.
-
-    Delivery is at most once: a message is claimed (``sending``) before the backend is
-    called, so a redelivered task never sends a second SMS.
-    """
-    message = _claim(uuid.UUID(message_id))
-    if message is None:
-        return None
+def deliver(message_id: str, sealed_code: str) -> Delivery:
+    """Hand the message to the provider(s) at most once; what became of it."""
     try:
-        plaintext = decrypt_secret(sealed_code)
-    except (InvalidToken, ValueError):
-        # A tampered or foreign payload: fail the claimed message rather than strand it.
-        return _finish(message, MessageStatus.FAILED, error="payload does not match the code")
-    if not hashes_match(message.code.code_hash, code_hash(str(message.code_id), plaintext)):
-        return _finish(message, MessageStatus.FAILED, error="payload does not match the code")
+        claimed = claim(uuid.UUID(message_id), sealed_code)
+    except ValueError:
+        return NOTHING_TO_DO  # not a message id
+    if claimed is None:
+        return NOTHING_TO_DO
+    message, plaintext = claimed
     ttl = int((message.code.expires_at - message.code.created_at).total_seconds())
     sms = OutgoingSms(
         to=str(message.phone_number), body=render_body(plaintext, ttl), message_id=str(message.id)
@@ -91,25 +158,53 @@ def deliver(message_id: str, sealed_code: str) -> MessageStatus | None:
         # Every configured backend in turn while the failure is transient (SMS_BACKEND list).
         provider_id = send_with_failover(sms)
     except SmsBackendError as exc:
-        return _finish(
-            message, MessageStatus.FAILED, error=exc.describe(), provider_error=exc.provider_code
-        )
-    return _finish(message, MessageStatus.SENT, provider_id=provider_id)
+        if exc.transient:
+            delay = _plan_retry(message, exc, timezone.now())
+            if delay is not None:
+                return Delivery(MessageStatus.QUEUED, retry_in=delay)
+        return Delivery(_fail(message, exc))
+    _finish_sent(message, provider_id)
+    return Delivery(MessageStatus.SENT)
 
 
-def _finish(
-    message: SmsMessage,
-    status: MessageStatus,
-    *,
-    provider_id: str = "",
-    error: str = "",
-    provider_error: str = "",
-) -> MessageStatus:
-    message.status = status
+def _plan_retry(message: SmsMessage, error: SmsBackendError, now: datetime) -> int | None:
+    """Queue the message again for a retry, if there is time and attempts left."""
+    if message.attempts >= MAX_SEND_ATTEMPTS:
+        return None
+    delay = retry_delay(message.attempts)
+    due = now + timedelta(seconds=delay)
+    if message.code.expires_at - due < timedelta(seconds=RETRY_MIN_REMAINING_SECONDS):
+        return None
+    message.status = MessageStatus.QUEUED
+    message.due_at = due
+    message.error = error.describe()[:200]
+    message.provider_error = error.provider_code[:64]
+    message.save(update_fields=["status", "due_at", "error", "provider_error"])
+    audit.record(
+        EventType.SMS_DELIVERY_RETRIED,
+        outcome=Outcome.FAILURE,
+        purpose=message.purpose,
+        phone_last4=message.phone_last4,
+        subject_id=message.subject_id,
+        user=message.user,
+        tenant=message.tenant,
+        ip=message.client_ip,
+        detail={
+            "error": message.error,
+            "provider_error": message.provider_error,
+            "attempt": message.attempts,
+            "retry_in": delay,
+        },
+    )
+    logger.warning("SMS %s: %s; retry in %s s", message.id, error.describe(), delay)
+    return delay
+
+
+def _finish_sent(message: SmsMessage, provider_id: str) -> None:
+    message.status = MessageStatus.SENT
     message.provider_message_id = provider_id[:128]
-    message.error = error.strip()[:200]
-    message.provider_error = provider_error[:64]
-    message.sent_at = timezone.now() if status == MessageStatus.SENT else None
+    message.error = message.provider_error = ""
+    message.sent_at = timezone.now()
     message.phone_number = ""  # the destination is not kept once it has been used
     message.save(
         update_fields=[
@@ -121,7 +216,34 @@ def _finish(
             "phone_number",
         ]
     )
-    if status == MessageStatus.FAILED:
+    if message.provider_message_id:
+        # A delivery report can outrun this save (the provider answers the send and calls
+        # the webhook at once); the webhook kept it for this moment.
+        apply_early_report(message.provider_message_id)
+
+
+def _fail(message: SmsMessage, error: SmsBackendError) -> MessageStatus:
+    """The message failed for good: so does its code (the user asks for another)."""
+    with transaction.atomic():
+        message.status = MessageStatus.FAILED
+        message.provider_message_id = ""
+        message.error = error.describe().strip()[:200]
+        message.provider_error = error.provider_code[:64]
+        message.sent_at = None
+        message.phone_number = ""
+        message.save(
+            update_fields=[
+                "status",
+                "provider_message_id",
+                "error",
+                "provider_error",
+                "sent_at",
+                "phone_number",
+            ]
+        )
+        type(message.code).objects.filter(pk=message.code_id, state=CodeState.ACTIVE).update(
+            state=CodeState.UNSENT
+        )
         audit.record(
             EventType.SMS_DELIVERY_FAILED,
             outcome=Outcome.FAILURE,
@@ -131,7 +253,11 @@ def _finish(
             user=message.user,
             tenant=message.tenant,
             ip=message.client_ip,
-            detail={"error": message.error, "provider_error": message.provider_error},
+            detail={
+                "error": message.error,
+                "provider_error": message.provider_error,
+                "attempts": message.attempts,
+            },
         )
-        logger.warning("SMS %s failed: %s", message.id, message.error)
-    return status
+    logger.warning("SMS %s failed: %s", message.id, message.error)
+    return MessageStatus.FAILED

@@ -7,6 +7,10 @@ a retried callback), so a report that is not a step forward changes nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import caches
 from django.db import transaction
 
 from intelliauth_sms.models import EventType, MessageStatus, Outcome, SmsMessage
@@ -23,6 +27,20 @@ _PROGRESS = {
     MessageStatus.FAILED: 3,
     MessageStatus.EXPIRED: 3,
 }
+
+
+#: How long a report for a provider id no message holds yet is kept: the provider can call
+#: the webhook before the worker has saved the id its send returned.
+EARLY_REPORT_SECONDS = 10 * 60
+
+
+def _report_cache() -> Any:
+    # The shared cache the webhooks already use for replays (every process sees it).
+    return caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")]
+
+
+def _early_key(provider_message_id: str) -> str:
+    return f"intelliauth_sms:early-report:{provider_message_id[:128]}"
 
 
 def record_delivery_report(
@@ -42,7 +60,15 @@ def record_delivery_report(
             .filter(provider_message_id=provider_message_id)
             .first()
         )
-        if message is None or _PROGRESS[status] <= _PROGRESS[MessageStatus(message.status)]:
+        if message is None:
+            # Not saved yet (or not ours): kept for ``apply_early_report``.
+            _report_cache().set(
+                _early_key(provider_message_id),
+                {"status": status.value, "provider_error": provider_error, "provider": provider},
+                EARLY_REPORT_SECONDS,
+            )
+            return False
+        if _PROGRESS[status] <= _PROGRESS[MessageStatus(message.status)]:
             return False
         message.status = status
         fields = ["status"]
@@ -67,3 +93,19 @@ def record_delivery_report(
                 },
             )
     return True
+
+
+def apply_early_report(provider_message_id: str) -> bool:
+    """Apply a report that arrived before the worker saved ``provider_message_id``."""
+    cache = _report_cache()
+    key = _early_key(provider_message_id)
+    early = cache.get(key)
+    if not isinstance(early, dict):
+        return False
+    cache.delete(key)
+    return record_delivery_report(
+        provider_message_id,
+        MessageStatus(early["status"]),
+        provider_error=str(early.get("provider_error") or ""),
+        provider=str(early.get("provider") or ""),
+    )

@@ -23,6 +23,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from intelliauth_sms.conf import app_settings
+from intelliauth_sms.services import dispatch
 
 SUBJECTS = {
     "factor_enrolled": _("A phone number was added to your account"),
@@ -64,10 +65,8 @@ def notify(user: Any, kind: str, context: dict[str, Any], *, purpose: str = "") 
         raise ValueError(f"Unknown notice {kind!r}.")
     if not app_settings.NOTIFY_BY_EMAIL or not getattr(user, "email", ""):
         return
-    from intelliauth_sms.tasks import enqueue_security_email
-
     user_id, payload = user.pk, _serialisable(context)
-    transaction.on_commit(lambda: enqueue_security_email(user_id, kind, payload, purpose))
+    transaction.on_commit(lambda: dispatch.security_email(user_id, kind, payload, purpose))
 
 
 def _display(context: dict[str, Any]) -> dict[str, Any]:

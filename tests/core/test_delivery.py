@@ -6,15 +6,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from celery import current_app
 from celery.signals import task_prerun
 from django.db import connection
 from django.test import override_settings
 from encrypted_model_fields.fields import decrypt_str
 
-from intelliauth_sms import tasks
 from intelliauth_sms.backends import BaseSmsBackend, OutgoingSms, SmsBackendError
 from intelliauth_sms.crypto import decrypt_secret, encrypt_secret
 from intelliauth_sms.models import AuditEvent, EventType, MessageStatus, Outcome, SmsMessage
+from intelliauth_sms.services import dispatch
 from intelliauth_sms.services.delivery import deliver
 from tests.conftest import last_code
 from tests.core.conftest import US, wrong
@@ -38,7 +39,9 @@ class ExplodingBackend(BaseSmsBackend):
 def queued(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
     """Record each enqueued task instead of running it: ``(task, *args)``."""
     calls: list[tuple[Any, ...]] = []
-    monkeypatch.setattr(tasks, "_apply", lambda task, *args: calls.append((task, *args)))
+    monkeypatch.setattr(
+        dispatch, "publish", lambda name, *args: calls.append((current_app.tasks[name], *args))
+    )
     return calls
 
 
@@ -50,13 +53,13 @@ def test_the_task_payload_holds_neither_the_number_nor_the_code(
     sms: Any, caller: Any, monkeypatch: pytest.MonkeyPatch, outbox: list[Any]
 ) -> None:
     published: list[tuple[Any, ...]] = []
-    real_apply = tasks._apply
+    real_publish = dispatch.publish
 
-    def spy(task: Any, *args: Any) -> None:
-        published.append((task.name, args))
-        real_apply(task, *args)
+    def spy(name: str, *args: Any) -> bool:
+        published.append((name, args))
+        return real_publish(name, *args)
 
-    monkeypatch.setattr(tasks, "_apply", spy)
+    monkeypatch.setattr(dispatch, "publish", spy)
     seen_by_worker: list[Any] = []
 
     def on_prerun(sender: Any = None, args: Any = None, kwargs: Any = None, **_: Any) -> None:
@@ -212,7 +215,7 @@ def test_a_backend_error_marks_the_message_failed_and_is_audited(
     assert len(ExplodingBackend.attempts) == 1
 
 
-def test_a_payload_sealing_another_code_is_refused_as_failed(
+def test_a_payload_sealing_another_code_sends_nothing_and_leaves_the_message_to_its_own_task(
     sms: Any, caller: Any, outbox: list[Any], queued: list[tuple[Any, ...]]
 ) -> None:
     sent = sms.send(caller, deliver=False)
@@ -220,31 +223,44 @@ def test_a_payload_sealing_another_code_is_refused_as_failed(
     (_task, message_id, sealed) = queued[0]
     forged = encrypt_secret(wrong(decrypt_secret(sealed)))
 
-    assert deliver(message_id, forged) == MessageStatus.FAILED
-    assert outbox == []
-    assert sent.message.status == MessageStatus.FAILED
-    assert sent.message.phone_number == ""
-    assert AuditEvent.objects.filter(event_type=EventType.SMS_DELIVERY_FAILED).count() == 1
+    assert deliver(message_id, forged).status is None
+    sent.message.refresh_from_db()
+    assert outbox == [] and sent.message.status == MessageStatus.QUEUED
+
+    # The task holding the message's current code still sends it, once.
+    assert deliver(message_id, sealed).status == MessageStatus.SENT
+    assert [sms.body for sms in outbox] == [
+        f"Your verification code is {decrypt_secret(sealed)}. It expires in 5 minutes."
+    ]
 
 
-def test_a_corrupted_payload_is_refused_as_failed(
-    sms: Any, caller: Any, outbox: list[Any], queued: list[tuple[Any, ...]]
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        lambda sealed: sealed[:-6] + ("A" if sealed[-6] != "A" else "B") + sealed[-5:],
+        lambda sealed: "not a token",
+        lambda sealed: "é" * 40,
+    ],
+    ids=["flipped", "garbage", "non-ascii"],
+)
+def test_a_corrupted_payload_sends_nothing(
+    sms: Any, caller: Any, outbox: list[Any], queued: list[tuple[Any, ...]], corrupt: Any
 ) -> None:
     sent = sms.send(caller, deliver=False)
     sent.callbacks[0]()
     (_task, message_id, sealed) = queued[0]
-    flipped = sealed[:-6] + ("A" if sealed[-6] != "A" else "B") + sealed[-5:]
 
-    assert deliver(message_id, flipped) == MessageStatus.FAILED
-    assert outbox == []
-    assert sent.message.status == MessageStatus.FAILED
-    assert sent.message.phone_number == ""
+    assert deliver(message_id, corrupt(sealed)).status is None
+    sent.message.refresh_from_db()
+    assert outbox == [] and sent.message.status == MessageStatus.QUEUED
+    assert sent.message.phone_number != ""  # kept for the task that can send it
 
 
 def test_a_task_for_an_unknown_message_does_nothing(outbox: list[Any], db: Any) -> None:
     import uuid
 
-    assert deliver(str(uuid.uuid4()), encrypt_secret("123456")) is None
+    assert deliver(str(uuid.uuid4()), encrypt_secret("123456")).status is None
+    assert deliver("not-a-uuid", encrypt_secret("123456")).status is None
     assert outbox == []
 
 

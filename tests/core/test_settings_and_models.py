@@ -94,14 +94,15 @@ def test_the_celery_queue_setting_routes_the_delivery_task(
     settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from intelliauth_sms import tasks
+    from intelliauth_sms.services import dispatch
 
     sent: list[dict[str, Any]] = []
     monkeypatch.setattr(
         tasks.deliver_sms, "apply_async", lambda args, **options: sent.append(options)
     )
-    tasks.enqueue_delivery("id", "sealed")
+    dispatch.deliver_sms("id", "sealed")
     settings.INTELLIAUTH_SMS = {"CELERY_QUEUE": "sms"}
-    tasks.enqueue_delivery("id", "sealed")
+    dispatch.deliver_sms("id", "sealed")
 
     assert [options.get("queue") for options in sent] == [None, "sms"]
     # Publishing never hangs a request on a dead broker: one quick retry at most.

@@ -14,7 +14,7 @@ import pytest
 from celery.signals import before_task_publish
 from django.utils import timezone
 
-from intelliauth_sms import crypto, tasks
+from intelliauth_sms import crypto
 from intelliauth_sms.models import (
     AuditEvent,
     EventType,
@@ -23,7 +23,7 @@ from intelliauth_sms.models import (
     SmsFactor,
     SmsMessage,
 )
-from intelliauth_sms.services import enrolment
+from intelliauth_sms.services import dispatch, enrolment
 from tests.conftest import CODE_IN_SMS
 from tests.services.conftest import Worker, wait_for
 
@@ -69,7 +69,7 @@ def test_a_code_that_expired_while_queued_is_not_sent(
     worker: Worker, user: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     held: list[tuple[str, str]] = []
-    monkeypatch.setattr(tasks, "enqueue_delivery", lambda *args: held.append(args))
+    monkeypatch.setattr(dispatch, "deliver_sms", lambda *args: held.append(args))
     _pending, issued = enrolment.start_enrolment(user, PHONE)
     monkeypatch.undo()
     assert len(held) == 1, "the delivery task is enqueued once the enrolment commits"
@@ -77,7 +77,7 @@ def test_a_code_that_expired_while_queued_is_not_sent(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
 
-    tasks.enqueue_delivery(*held[0])  # the worker picks it up after the code expired
+    dispatch.deliver_sms(*held[0])  # the worker picks it up after the code expired
     status = wait_for(lambda: _final_status(issued.message.pk), what="the task", worker=worker)
 
     assert status == MessageStatus.EXPIRED
@@ -92,13 +92,13 @@ def test_a_code_replaced_while_queued_is_not_sent_but_its_replacement_is(
     worker: Worker, user: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     held: list[tuple[str, str]] = []
-    monkeypatch.setattr(tasks, "enqueue_delivery", lambda *args: held.append(args))
+    monkeypatch.setattr(dispatch, "deliver_sms", lambda *args: held.append(args))
     pending, first = enrolment.start_enrolment(user, PHONE)
     monkeypatch.undo()
     _pending, second = enrolment.resend_enrolment_code(user, pending.id)  # goes to the worker
     wait_for(lambda: _final_status(second.message.pk), what="the resent SMS", worker=worker)
 
-    tasks.enqueue_delivery(*held[0])
+    dispatch.deliver_sms(*held[0])
     status = wait_for(lambda: _final_status(first.message.pk), what="the task", worker=worker)
 
     assert status == MessageStatus.EXPIRED

@@ -1,0 +1,68 @@
+"""Handing work to Celery: the one place that publishes the app's tasks, by name.
+
+Services call this module, never ``intelliauth_sms.tasks``; the tasks import the services.
+So the import graph has no cycle, and a web process publishes without importing task code.
+
+A task registered in this process (``intelliauth_sms.tasks`` is imported at start-up, so
+always, unless a site replaced the app's Celery set-up) is applied through its object, which
+honours ``task_always_eager`` (the demo, the tests); otherwise it is sent by name to the
+workers, who register it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import current_app
+from kombu.exceptions import OperationalError
+
+from intelliauth_sms.conf import app_settings
+
+logger = logging.getLogger("intelliauth_sms.dispatch")
+
+DELIVER_SMS = "intelliauth_sms.deliver_sms"
+SEND_SECURITY_EMAIL = "intelliauth_sms.send_security_email"
+
+#: What publishing a task raises when the broker cannot be reached.
+BROKER_ERRORS = (OperationalError, ConnectionError, TimeoutError)
+#: Publishing tries once more, at once, then gives up: a request must not hang on a
+#: broker that is down (the message stays ``queued`` for the sweep).
+PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+
+
+def publish(name: str, *args: Any) -> bool:
+    """Publish task ``name``; ``False`` (logged) when the broker cannot be reached.
+
+    Run eagerly (tests, the demo) there is no broker, and a task's own errors propagate.
+    """
+    options: dict[str, Any] = {"retry": True, "retry_policy": PUBLISH_RETRY_POLICY}
+    if app_settings.CELERY_QUEUE:
+        options["queue"] = app_settings.CELERY_QUEUE
+    app: Any = current_app
+    task = app.tasks.get(name)
+    if task is not None and app.conf.task_always_eager:
+        task.apply_async(args=args, **options)
+        return True
+    try:
+        if task is not None:
+            task.apply_async(args=args, **options)
+        else:
+            app.send_task(name, args=args, **options)
+    except BROKER_ERRORS as exc:
+        logger.warning("Task %s not queued, the broker is unreachable: %s", name, exc)
+        return False
+    return True
+
+
+def deliver_sms(message_id: str, sealed_code: str) -> bool:
+    """Queue the delivery of one message (call from ``transaction.on_commit``).
+
+    ``False`` when the broker cannot be reached: the message stays ``queued``.
+    """
+    return publish(DELIVER_SMS, message_id, sealed_code)
+
+
+def security_email(user_id: Any, kind: str, context: dict[str, Any], purpose: str = "") -> bool:
+    """Queue a security notification email (call from ``transaction.on_commit``)."""
+    return publish(SEND_SECURITY_EMAIL, user_id, kind, context, purpose)
