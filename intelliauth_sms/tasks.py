@@ -18,6 +18,7 @@ from smtplib import SMTPException
 from typing import Any
 
 from celery import shared_task
+from celery.exceptions import Reject
 
 from intelliauth_sms.services import delivery, dispatch, notifications, requeue
 
@@ -32,15 +33,15 @@ logger = logging.getLogger("intelliauth_sms.tasks")
     reject_on_worker_lost=True,
     max_retries=delivery.MAX_SEND_ATTEMPTS,
 )
-def deliver_sms(self: Any, message_id: str, sealed_code: str) -> str | None:
+def deliver_sms(self: Any, message_id: str, sealed_code: str) -> Any:
     """Deliver one queued SMS (at most once); retried later after a transient failure."""
     outcome = delivery.deliver(message_id, sealed_code)
     if outcome.retry_in is not None:
         try:
-            # ``throw=False``: a worker schedules the retry and ends this run; eager runs
-            # (tests, the demo) apply it at once.
-            self.retry(countdown=outcome.retry_in, throw=False)
-        except dispatch.BROKER_ERRORS as exc:
+            # ``throw=False``: a worker publishes the retry and ends this run; run eagerly
+            # (the demo, tests) the returned retry is applied at once.
+            return self.retry(countdown=outcome.retry_in, throw=False)
+        except (*dispatch.BROKER_ERRORS, Reject) as exc:
             # The message is queued with its due time: the sweep will send it.
             logger.warning("SMS %s: retry not queued, broker unreachable: %s", message_id, exc)
     return None if outcome.status is None else str(outcome.status)

@@ -62,14 +62,15 @@ def render_body(code: str, ttl_seconds: int) -> str:
     return f"{text}\n\n@{domain} #{code}" if domain else text
 
 
-def retry_delay(attempts: int, *, randbelow: Callable[[int], int] = secrets.randbelow) -> int:
+def retry_delay(attempts: int, *, randbelow: Callable[[int], int] | None = None) -> int:
     """Seconds to wait after failed attempt number ``attempts`` (1, 2, …).
 
     Exponential (5, 10, 20, 40, 60, 60 … seconds) with "equal jitter": half the step fixed,
     the other half random, so no retry comes sooner than half its step.
     """
     step = min(RETRY_MAX_DELAY_SECONDS, RETRY_FIRST_DELAY_SECONDS * 2 ** max(0, attempts - 1))
-    return step - step // 2 + randbelow(step // 2 + 1)
+    jitter = (randbelow or secrets.randbelow)(step // 2 + 1)
+    return step - step // 2 + jitter
 
 
 @dataclass(frozen=True)
