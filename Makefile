@@ -8,7 +8,7 @@ DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/intelliauth_sms
 REDIS_URL ?= redis://127.0.0.1:6379/0
 CELERY_BROKER_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: demo test test-services test-browser lint clean
+.PHONY: demo test test-services test-scale test-browser lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,7 +46,19 @@ test-services: $(VENV)/.installed
 	REDIS_URL='$(REDIS_URL)' \
 	CELERY_BROKER_URL='$(CELERY_BROKER_URL)' \
 	INTELLIAUTH_SMS_FILE_PATH= \
-	$(BIN)/pytest -m "not browser" -p no:randomly
+	$(BIN)/pytest -m "not browser and not scale" -p no:randomly
+
+# Several processes, as in production: gunicorn with 4 workers, two Celery workers and
+# beat on PostgreSQL and the Redis cache, with a Redis broker of the tier's own (started on
+# SCALE_BROKER_PORT, stopped and restarted by a test), driven over HTTP (tests/scale).
+SCALE_BROKER_PORT ?= 6391
+test-scale: $(VENV)/.installed
+	DJANGO_SETTINGS_MODULE=tests.scale.settings \
+	DATABASE_URL='$(DATABASE_URL)' \
+	REDIS_URL='$(REDIS_URL)' \
+	CELERY_BROKER_URL='redis://127.0.0.1:$(SCALE_BROKER_PORT)/0' \
+	INTELLIAUTH_SMS_FILE_PATH= \
+	$(BIN)/pytest -m scale -p no:randomly tests/scale
 
 # The demo pages in a real browser: Playwright drives the system's Chromium
 # (/usr/bin/chromium, `apt-get install chromium`; never `playwright install`) against a live

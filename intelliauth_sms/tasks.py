@@ -94,9 +94,13 @@ def send_security_email(
 
 
 @shared_task(name="intelliauth_sms.sweep_queued", ignore_result=True)
-def sweep_queued() -> dict[str, int]:
-    """Every minute, for Celery beat: queue again the SMS whose task was lost."""
-    return asdict(requeue.sweep_queued())
+def sweep_queued(after_seconds: int = requeue.SWEEP_AFTER_SECONDS) -> dict[str, int]:
+    """Every minute, for Celery beat: queue again the SMS whose task was lost.
+
+    ``after_seconds`` (a beat entry's ``kwargs``): how long past its due time a queued
+    message is taken for lost; keep it above the longest time a task waits in the queue.
+    """
+    return asdict(requeue.sweep_queued(after_seconds=max(1, int(after_seconds))))
 
 
 @shared_task(name="intelliauth_sms.clean_up", ignore_result=True)

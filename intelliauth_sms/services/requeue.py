@@ -43,12 +43,15 @@ class SweepReport:
     expired: int
 
 
-def sweep_queued(now: datetime | None = None) -> SweepReport:
-    """Queue again every overdue queued message whose code is still valid."""
+def sweep_queued(
+    now: datetime | None = None, *, after_seconds: int = SWEEP_AFTER_SECONDS
+) -> SweepReport:
+    """Queue again every message still queued ``after_seconds`` past its due time, while
+    its code is valid; expire those whose code is not."""
     now = now or timezone.now()
     overdue = list(
         SmsMessage.objects.filter(
-            status=MessageStatus.QUEUED, due_at__lte=now - timedelta(seconds=SWEEP_AFTER_SECONDS)
+            status=MessageStatus.QUEUED, due_at__lte=now - timedelta(seconds=after_seconds)
         )
         .order_by("due_at")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
