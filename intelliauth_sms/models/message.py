@@ -58,6 +58,9 @@ class SmsMessage(EncryptedPhone):
     error = models.CharField(_("error"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"))
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # A keyed hash of the message id and its current code: the delivery task's one-statement
+    # claim checks its sealed code against it (``services.delivery_claim``).
+    payload_check = models.CharField(_("payload check"), max_length=64, blank=True)
     # When the message is next due at a worker: when it was queued, or when a retry after a
     # transient failure is scheduled. A message still ``queued`` well after this moment lost
     # its task (the broker was down): the sweep (``services.requeue``) queues it again.
@@ -81,11 +84,13 @@ class SmsMessage(EncryptedPhone):
             models.Index(
                 fields=["tenant", "prefix_hash", "created_at"], name="iasms_msg_prefix_window"
             ),
-            # The sweep's scan: queued messages whose task is overdue.
+            # The sweep's scan: messages still holding their destination (queued or
+            # sending). Not a condition on ``status``: an index naming ``status`` would stop
+            # PostgreSQL from updating the row in place (HOT) when a worker claims it.
             models.Index(
                 fields=["due_at"],
-                name="iasms_msg_queued_due",
-                condition=models.Q(status="queued"),
+                name="iasms_msg_unsent_due",
+                condition=~models.Q(phone_number=""),
             ),
             # The console's messages list: a tenant's newest first.
             models.Index(fields=["tenant", "-created_at"], name="iasms_msg_tenant_recent"),

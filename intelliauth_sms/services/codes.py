@@ -35,6 +35,7 @@ from intelliauth_sms.models import (
 from intelliauth_sms.phone import PhoneNumber
 from intelliauth_sms.services import audit, dispatch
 from intelliauth_sms.services.context import Caller
+from intelliauth_sms.services.delivery_claim import payload_check
 from intelliauth_sms.services.locks import lock_user_state
 from intelliauth_sms.services.policy import authorise_send, current_policy, ensure_not_locked
 from intelliauth_sms.services.pumping import prefix_hash
@@ -128,6 +129,7 @@ def issue_code(
     )
     message.set_phone(destination)
     message.prefix_hash = prefix_hash(destination.e164)
+    message.payload_check = payload_check(message.id, plaintext)
     message.save()
     audit.record(
         EventType.SMS_SENT,

@@ -22,9 +22,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from cryptography.fernet import InvalidToken
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,7 +34,7 @@ from intelliauth_sms.backends import OutgoingSms, SmsBackendError, send_with_fai
 from intelliauth_sms.conf import app_settings
 from intelliauth_sms.crypto import code_hash, decrypt_secret, hashes_match
 from intelliauth_sms.models import CodeState, EventType, MessageStatus, Outcome, SmsMessage
-from intelliauth_sms.services import audit
+from intelliauth_sms.services import audit, delivery_claim
 from intelliauth_sms.services.delivery_status import apply_early_report
 
 logger = logging.getLogger("intelliauth_sms.delivery")
@@ -85,15 +87,50 @@ class Delivery:
 NOTHING_TO_DO = Delivery(None)
 
 
-def _sealed_code_matches(message: SmsMessage, sealed_code: str) -> str | None:
-    """The plaintext code in ``sealed_code`` if it is the message's current code."""
+#: What a run reads of a message and its code, in one query (no model instances: the send
+#: path is the worker's hot loop, and the rare paths load what they need).
+_DELIVERY_FIELDS = (
+    "status",
+    "due_at",
+    "phone_number",
+    "code_id",
+    "code__code_hash",
+    "code__state",
+    "code__created_at",
+    "code__expires_at",
+)
+
+
+_PHONE_FIELD: Any = SmsMessage._meta.get_field("phone_number")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message this run holds (``sending``): what sending it needs."""
+
+    message_id: uuid.UUID
+    to: str
+    code: str
+    ttl_seconds: int
+
+
+def _sealed_code(code_id: uuid.UUID, stored_hash: str, sealed_code: str) -> str | None:
+    """The plaintext code in ``sealed_code`` if it is the code hashed as ``stored_hash``."""
     try:
         plaintext = decrypt_secret(sealed_code)
     except (InvalidToken, ValueError, UnicodeError):
         return None
-    if not hashes_match(message.code.code_hash, code_hash(str(message.code_id), plaintext)):
+    if not hashes_match(stored_hash, code_hash(str(code_id), plaintext)):
         return None
     return plaintext
+
+
+def _load(message_id: uuid.UUID, *, lock: bool = False) -> SmsMessage | None:
+    """The whole message with its code, user and tenant (the audited, rare paths)."""
+    messages = SmsMessage.objects.select_related("code", "user", "tenant")
+    if lock:
+        messages = messages.select_for_update(of=("self",))
+    return messages.filter(pk=message_id).first()
 
 
 def expire_queued(message: SmsMessage) -> None:
@@ -114,32 +151,62 @@ def expire_queued(message: SmsMessage) -> None:
     )
 
 
-def claim(message_id: uuid.UUID, sealed_code: str) -> tuple[SmsMessage, str] | None:
-    """Mark a queued message as sending; with the plaintext code, or ``None`` if this run
-    has nothing to do (another run has it, it is final, its code is gone or was replaced)."""
+def _expire_if_still_queued(message_id: uuid.UUID) -> None:
     with transaction.atomic():
-        message = (
-            SmsMessage.objects.select_for_update(of=("self",))
-            .select_related("code", "user", "tenant")
-            .filter(pk=message_id)
-            .first()
-        )
-        if message is None or message.status != MessageStatus.QUEUED:
-            return None
-        code = message.code
-        if code.state != CodeState.ACTIVE or code.expires_at <= timezone.now():
-            expire_queued(message)
-            return None
-        plaintext = _sealed_code_matches(message, sealed_code)
-        if plaintext is None:
-            # A copy of the task from before the sweep re-issued the code, or a payload that
-            # is not ours: the message waits for the task that holds its current code.
-            logger.info("SMS %s: this task's code is not the message's current code", message.id)
-            return None
-        message.status = MessageStatus.SENDING
-        message.attempts += 1
-        message.save(update_fields=["status", "attempts"])
-        return message, plaintext
+        message = _load(message_id, lock=True)
+        if message is not None and message.status == MessageStatus.QUEUED:
+            code = message.code
+            if code.state != CodeState.ACTIVE or code.expires_at <= timezone.now():
+                expire_queued(message)
+
+
+def claim(message_id: uuid.UUID, sealed_code: str) -> Claimed | None:
+    """Mark a queued message as sending; ``None`` if this run has nothing to do (another
+    run has it, it is final, its code expired or was replaced, or this task's code is not
+    the message's current one).
+
+    The common case is one statement (``delivery_claim``); whatever it does not claim is
+    read and decided here.
+    """
+    try:
+        plaintext = decrypt_secret(sealed_code)
+    except (InvalidToken, ValueError, UnicodeError):
+        logger.info("SMS %s: the task's payload is not a sealed code", message_id)
+        return None
+    if delivery_claim.supported():
+        claimed = delivery_claim.claim_in_one_statement(message_id, plaintext)
+        if claimed is not None:
+            phone = _PHONE_FIELD.from_db_value(claimed.phone_ciphertext, None, connection)
+            ttl = claimed.code_expires_at - claimed.code_created_at
+            return Claimed(message_id, str(phone), plaintext, int(ttl.total_seconds()))
+    return _claim_after_reading(message_id, sealed_code)
+
+
+def _claim_after_reading(message_id: uuid.UUID, sealed_code: str) -> Claimed | None:
+    """The claim in two steps: read the message, then a conditional ``UPDATE`` naming the
+    status and due time it read, so of two runs racing for it exactly one changes the row,
+    and a sweep that re-issued the code in between (it moves ``due_at``) makes it change
+    nothing. Expires a message whose code is no longer valid."""
+    row = SmsMessage.objects.filter(pk=message_id).values(*_DELIVERY_FIELDS).first()
+    if row is None or row["status"] != MessageStatus.QUEUED:
+        return None
+    now = timezone.now()
+    if row["code__state"] != CodeState.ACTIVE or row["code__expires_at"] <= now:
+        _expire_if_still_queued(message_id)
+        return None
+    plaintext = _sealed_code(row["code_id"], row["code__code_hash"], sealed_code)
+    if plaintext is None:
+        # A copy of the task from before the sweep re-issued the code, or a payload that
+        # is not ours: the message waits for the task that holds its current code.
+        logger.info("SMS %s: this task's code is not the message's current code", message_id)
+        return None
+    claimed = SmsMessage.objects.filter(
+        pk=message_id, status=MessageStatus.QUEUED, due_at=row["due_at"]
+    ).update(status=MessageStatus.SENDING, attempts=F("attempts") + 1)
+    if not claimed:
+        return None
+    ttl = row["code__expires_at"] - row["code__created_at"]
+    return Claimed(message_id, str(row["phone_number"]), plaintext, int(ttl.total_seconds()))
 
 
 def deliver(message_id: str, sealed_code: str) -> Delivery:
@@ -150,21 +217,24 @@ def deliver(message_id: str, sealed_code: str) -> Delivery:
         return NOTHING_TO_DO  # not a message id
     if claimed is None:
         return NOTHING_TO_DO
-    message, plaintext = claimed
-    ttl = int((message.code.expires_at - message.code.created_at).total_seconds())
     sms = OutgoingSms(
-        to=str(message.phone_number), body=render_body(plaintext, ttl), message_id=str(message.id)
+        to=claimed.to,
+        body=render_body(claimed.code, claimed.ttl_seconds),
+        message_id=str(claimed.message_id),
     )
     try:
         # Every configured backend in turn while the failure is transient (SMS_BACKEND list).
         provider_id = send_with_failover(sms)
     except SmsBackendError as exc:
+        message = _load(claimed.message_id)
+        if message is None:
+            return NOTHING_TO_DO  # deleted meanwhile (its user was)
         if exc.transient:
             delay = _plan_retry(message, exc, timezone.now())
             if delay is not None:
                 return Delivery(MessageStatus.QUEUED, retry_in=delay)
         return Delivery(_fail(message, exc))
-    _finish_sent(message, provider_id)
+    _finish_sent(claimed.message_id, provider_id)
     return Delivery(MessageStatus.SENT)
 
 
@@ -201,26 +271,20 @@ def _plan_retry(message: SmsMessage, error: SmsBackendError, now: datetime) -> i
     return delay
 
 
-def _finish_sent(message: SmsMessage, provider_id: str) -> None:
-    message.status = MessageStatus.SENT
-    message.provider_message_id = provider_id[:128]
-    message.error = message.provider_error = ""
-    message.sent_at = timezone.now()
-    message.phone_number = ""  # the destination is not kept once it has been used
-    message.save(
-        update_fields=[
-            "status",
-            "provider_message_id",
-            "error",
-            "provider_error",
-            "sent_at",
-            "phone_number",
-        ]
+def _finish_sent(message_id: uuid.UUID, provider_id: str) -> None:
+    provider_id = provider_id[:128]
+    SmsMessage.objects.filter(pk=message_id).update(
+        status=MessageStatus.SENT,
+        provider_message_id=provider_id,
+        error="",
+        provider_error="",
+        sent_at=timezone.now(),
+        phone_number="",  # the destination is not kept once it has been used
     )
-    if message.provider_message_id:
-        # A delivery report can outrun this save (the provider answers the send and calls
-        # the webhook at once); the webhook kept it for this moment.
-        apply_early_report(message.provider_message_id)
+    if provider_id:
+        # A delivery report can outrun this update (the provider answers the send and
+        # calls the webhook at once); the webhook kept it for this moment.
+        apply_early_report(provider_id)
 
 
 def _fail(message: SmsMessage, error: SmsBackendError) -> MessageStatus:

@@ -27,6 +27,7 @@ from intelliauth_sms.models import CodeState, EventType, MessageStatus, Outcome,
 from intelliauth_sms.services import audit, dispatch
 from intelliauth_sms.services.codes import generate_code
 from intelliauth_sms.services.delivery import expire_queued
+from intelliauth_sms.services.delivery_claim import payload_check
 
 logger = logging.getLogger("intelliauth_sms.requeue")
 
@@ -53,6 +54,7 @@ def sweep_queued(
         SmsMessage.objects.filter(
             status=MessageStatus.QUEUED, due_at__lte=now - timedelta(seconds=after_seconds)
         )
+        .exclude(phone_number="")  # the partial index of unsent messages
         .order_by("due_at")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
@@ -84,7 +86,8 @@ def _requeue(message_id: uuid.UUID, now: datetime) -> str:
         code.code_hash = code_hash(str(code.id), plaintext)
         code.save(update_fields=["code_hash"])
         message.due_at = now
-        message.save(update_fields=["due_at"])
+        message.payload_check = payload_check(message.id, plaintext)
+        message.save(update_fields=["due_at", "payload_check"])
         audit.record(
             EventType.SMS_REQUEUED,
             outcome=Outcome.SUCCESS,

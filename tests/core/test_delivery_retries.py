@@ -315,3 +315,32 @@ def test_a_report_that_outruns_the_send_is_applied_once_the_id_is_saved(
 
     assert sent.message.status == MessageStatus.DELIVERED
     assert AuditEvent.objects.filter(event_type=EventType.SMS_DELIVERED).count() == 1
+
+
+# --- the worker's cost ----------------------------------------------------------------------
+
+
+def test_a_delivery_costs_two_queries_the_claim_and_the_outcome(
+    sms: SmsDriver,
+    caller: Any,
+    held: list[Any],
+    outbox: list[Any],
+    django_assert_num_queries: Any,
+) -> None:
+    sent = queued_message(sms, caller, held)
+
+    with django_assert_num_queries(2):
+        outcome = deliver(*held[0])
+
+    assert outcome.status == MessageStatus.SENT and len(outbox) == 1
+    assert sent.message.status == MessageStatus.SENT
+
+
+def test_a_message_queued_before_payload_checks_existed_is_still_claimed(
+    sms: SmsDriver, caller: Any, held: list[Any], outbox: list[Any]
+) -> None:
+    sent = queued_message(sms, caller, held)
+    SmsMessage.objects.filter(pk=sent.issued.message.pk).update(payload_check="")
+
+    assert deliver(*held[0]).status == MessageStatus.SENT
+    assert len(outbox) == 1

@@ -1,0 +1,39 @@
+"""The Celery app of the worker benchmark, with the two things it compares the app's
+delivery task against: a task that does nothing, and an SMS backend that sends nothing."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+from intelliauth_sms.backends import BaseSmsBackend, OutgoingSms
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.worker_settings")
+
+app = Celery("benchmarks")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks(["intelliauth_sms"])
+
+
+@app.task(name="benchmarks.noop", ignore_result=True)
+def noop(message_id: str, sealed_code: str) -> None:
+    """The floor: a task with the delivery task's arguments that does nothing."""
+
+
+class NoOpSmsBackend(BaseSmsBackend):
+    """Accepts every SMS at once, as an instant provider would."""
+
+    def send(self, sms: OutgoingSms) -> str:
+        return f"noop-{sms.message_id}"
+
+
+@app.task(name="benchmarks.mark", ignore_result=True)
+def mark(key: str) -> None:
+    """Runs after the tasks published before it (one worker, one process, in order): the
+    time it ran is when the batch was done."""
+    import time
+
+    import redis
+
+    redis.Redis.from_url(app.conf.broker_url).set(key, repr(time.time()), ex=600)

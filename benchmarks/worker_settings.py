@@ -1,0 +1,35 @@
+"""Settings of the worker throughput benchmark: PostgreSQL, a Redis broker, a no-op backend.
+
+``BENCH_DATABASE_URL`` (default ``…/intelliauth_sms_worker_bench``) and ``BENCH_BROKER_URL``
+(default ``redis://127.0.0.1:6379/14``) name the database and broker; ``BENCH_QUEUE`` the
+queue the benchmark's worker consumes.
+"""
+
+import os
+
+import dj_database_url
+
+from tests.settings import *  # noqa: F403
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/intelliauth_sms_worker_bench"
+        )
+    )
+}
+# A worker keeps its database connection between tasks, as the README's production settings
+# do: Celery's Django fix-up otherwise closes it after every task (whatever CONN_MAX_AGE
+# says), and each delivery would pay for a new PostgreSQL connection. It then closes it
+# every 1 000 tasks; Django's CONN_MAX_AGE and health checks cover the rest.
+CELERY_DB_REUSE_MAX = 1000
+DATABASES["default"]["CONN_MAX_AGE"] = 600
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+CELERY_BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_WORKER_PREFETCH_MULTIPLIER = 4
+INTELLIAUTH_SMS = {
+    "SMS_BACKEND": "benchmarks.celery_app.NoOpSmsBackend",
+    "CELERY_QUEUE": os.environ.get("BENCH_QUEUE", "intelliauth-sms-bench"),
+}

@@ -1,0 +1,182 @@
+"""Messages per second through one Celery worker: the app's delivery task with a no-op SMS
+backend, next to a no-op Celery task on the same broker, in one run.
+
+    .venv/bin/python benchmarks/worker_throughput.py                  # 2 000 tasks, 3 rounds
+    .venv/bin/python benchmarks/worker_throughput.py --tasks 5000 --rounds 5
+
+Needs PostgreSQL (``BENCH_DATABASE_URL``, default
+``postgres://postgres@127.0.0.1:5432/intelliauth_sms_worker_bench``, created and migrated when
+missing) and a Redis broker (``BENCH_BROKER_URL``, default ``redis://127.0.0.1:6379/14``).
+
+One ``celery worker --pool=solo`` (one process) consumes a queue of its own. Each round
+publishes ``--tasks`` no-op tasks and then ``--tasks`` delivery tasks for queued messages
+(each with its sealed code, as the send path leaves them), the two kinds in alternating
+blocks; a marker task published after each block records when the worker reached it. The
+rate is tasks divided by the time from the first publish to the marker. Goal (issue 9): the
+delivery rate at least half the no-op rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchmarks.worker_settings")
+os.environ.setdefault("BENCH_QUEUE", f"intelliauth-sms-bench-{uuid.uuid4().hex[:8]}")
+os.environ.setdefault(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/intelliauth_sms_worker_bench"
+)
+
+import dj_database_url  # noqa: E402
+import psycopg  # noqa: E402
+
+_url = dj_database_url.parse(os.environ["BENCH_DATABASE_URL"])
+with psycopg.connect(
+    host=_url["HOST"],
+    port=_url["PORT"] or 5432,
+    user=_url["USER"],
+    dbname="postgres",
+    autocommit=True,
+) as _admin:
+    if not _admin.execute(
+        "SELECT 1 FROM pg_database WHERE datname = %s", [_url["NAME"]]
+    ).fetchone():
+        _admin.execute(f'CREATE DATABASE "{_url["NAME"]}"')
+
+import django  # noqa: E402
+
+django.setup()
+
+import redis  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from benchmarks.celery_app import app, mark, noop  # noqa: E402
+from intelliauth_sms.crypto import code_hash, encrypt_secret  # noqa: E402
+from intelliauth_sms.models import MessageStatus, SmsCode, SmsMessage, Tenant  # noqa: E402
+from intelliauth_sms.phone import parse_e164  # noqa: E402
+from intelliauth_sms.services.codes import generate_code  # noqa: E402
+from intelliauth_sms.services.delivery_claim import payload_check  # noqa: E402
+from intelliauth_sms.tasks import deliver_sms  # noqa: E402
+from tests.factories import UserFactory  # noqa: E402
+
+QUEUE = os.environ["BENCH_QUEUE"]
+#: One worker process by default; ``BENCH_POOL="--pool=prefork --concurrency=2"`` for more.
+POOL = os.environ.get("BENCH_POOL", "--pool=solo")
+LOG_LEVEL = os.environ.get("BENCH_WORKER_LOG_LEVEL", "warning")
+DESTINATION = parse_e164("+14155550100")
+
+
+def queued_messages(count: int, user: object, tenant: Tenant) -> list[tuple[str, str]]:
+    """``count`` queued messages as the send path leaves them: (message id, sealed code)."""
+    now = timezone.now()
+    codes, messages, payloads = [], [], []
+    for _ in range(count):
+        plaintext = generate_code()
+        code = SmsCode(
+            user=user,
+            tenant=tenant,
+            purpose="authentication",
+            subject_id=uuid.uuid4(),
+            created_at=now,
+            expires_at=now + timedelta(minutes=10),
+        )
+        code.code_hash = code_hash(str(code.id), plaintext)
+        message = SmsMessage(
+            code=code,
+            user=user,
+            tenant=tenant,
+            purpose="authentication",
+            subject_id=code.subject_id,
+            created_at=now,
+            due_at=now,
+        )
+        message.set_phone(DESTINATION)
+        message.payload_check = payload_check(message.id, plaintext)
+        codes.append(code)
+        messages.append(message)
+        payloads.append((str(message.id), encrypt_secret(plaintext)))
+    SmsCode.objects.bulk_create(codes)
+    SmsMessage.objects.bulk_create(messages)
+    return payloads
+
+
+def run_block(task: object, payloads: list[tuple[str, str]], store: redis.Redis) -> float:
+    """Publish one task per payload, then the marker; tasks per second until it ran."""
+    key = f"bench:mark:{uuid.uuid4().hex}"
+    began = time.time()
+    for payload in payloads:
+        task.apply_async(args=payload, queue=QUEUE)  # type: ignore[attr-defined]
+    mark.apply_async(args=(key,), queue=QUEUE)
+    deadline = time.monotonic() + 600
+    while (done := store.get(key)) is None:
+        if time.monotonic() > deadline:
+            raise SystemExit("the worker did not finish the block within 10 minutes")
+        time.sleep(0.01)
+    return len(payloads) / (float(done) - began)
+
+
+def start_worker(log: Path) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-m", "celery", "-A", "benchmarks.celery_app", "worker",
+        *POOL.split(), "-Q", QUEUE, "-l", LOG_LEVEL, "-n", f"{QUEUE}@%h",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        return subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), stdout=out, stderr=out)  # noqa: S603
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    options = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    tenant = Tenant.objects.get(slug="default")
+    user = UserFactory()
+    store = redis.Redis.from_url(app.conf.broker_url)
+    log = Path(tempfile.gettempdir()) / f"{QUEUE}.log"
+    worker = start_worker(log)
+    try:
+        # Warm up: the worker connects, imports, opens its database connection.
+        run_block(noop, [("warm", "up")] * 50, store)
+        run_block(deliver_sms, queued_messages(50, user, tenant), store)
+        rates: dict[str, list[float]] = {"no-op task": [], "delivery task": []}
+        for _round in range(options.rounds):
+            rates["no-op task"].append(run_block(noop, [("x", "y")] * options.tasks, store))
+            payloads = queued_messages(options.tasks, user, tenant)
+            rates["delivery task"].append(run_block(deliver_sms, payloads, store))
+            ids = [message_id for message_id, _sealed in payloads]
+            sent = SmsMessage.objects.filter(pk__in=ids, status=MessageStatus.SENT).count()
+            if sent != len(ids):
+                raise SystemExit(f"{len(ids) - sent} messages were not sent")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        SmsMessage.objects.filter(user=user).delete()
+        SmsCode.objects.filter(user=user).delete()
+        user.delete()
+        connection.close()
+
+    print(f"{options.tasks} tasks per block, {options.rounds} rounds, one worker process (solo)")
+    for kind, values in rates.items():
+        print(f"  {kind:14s} median {statistics.median(values):7.0f} /s   rounds: "
+              + ", ".join(f"{v:.0f}" for v in values))  # fmt: skip
+    ratio = statistics.median(rates["delivery task"]) / statistics.median(rates["no-op task"])
+    print(f"  delivery / no-op: {ratio:.2f} (goal: at least 0.50)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""Claiming a queued message for sending in one SQL statement (the worker's hot path).
+
+``UPDATE … RETURNING``: the message moves ``queued`` → ``sending`` only if this
+task's sealed code is its current one (``SmsMessage.payload_check``, a keyed hash of the
+message id and the code) and its code is still active and unexpired, and the statement
+returns what sending needs. Of two runs racing for one message exactly one changes the row:
+PostgreSQL re-checks the message's columns on the row the first run committed, and the
+sweep, when it re-issues a code, changes ``payload_check`` too.
+
+PostgreSQL and SQLite 3.35+ run it; elsewhere (and for anything it does not claim)
+``services.delivery`` reads the message and decides.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from intelliauth_sms.crypto import keyed_hash
+from intelliauth_sms.models import CodeState, MessageStatus, SmsCode, SmsMessage
+
+
+def payload_check(message_id: uuid.UUID | str, code: str) -> str:
+    """What ``SmsMessage.payload_check`` holds for a message whose current code is ``code``."""
+    return keyed_hash("sms-payload", f"{message_id}:{code}")
+
+
+@dataclass(frozen=True)
+class ClaimedRow:
+    """What the claim returns: the encrypted destination and the code's life."""
+
+    phone_ciphertext: str
+    code_created_at: datetime
+    code_expires_at: datetime
+
+
+def supported() -> bool:
+    """Whether this database runs ``UPDATE … RETURNING``."""
+    if connection.vendor == "postgresql":
+        return True
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return sqlite3.sqlite_version_info >= (3, 35)
+    return False
+
+
+def _column(model: type, name: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(name).column)  # type: ignore[attr-defined]
+
+
+def _sql() -> str:
+    qn = connection.ops.quote_name
+    message, code = qn(SmsMessage._meta.db_table), qn(SmsCode._meta.db_table)
+    m = {name: _column(SmsMessage, name) for name in (
+        "id", "status", "attempts", "payload_check", "code", "phone_number",
+    )}  # fmt: skip
+    c = {name: _column(SmsCode, name) for name in ("id", "state", "expires_at", "created_at")}
+    own_code = f"FROM {code} WHERE {code}.{c['id']} = {message}.{m['code']}"
+    # Subqueries rather than ``UPDATE … FROM``: SQLite's RETURNING sees the target only.
+    # Only quoted table and column names of this app's models go into the text; every value
+    # is a parameter.
+    return (
+        f"UPDATE {message} SET {m['status']} = %s, {m['attempts']} = {m['attempts']} + 1 "  # noqa: S608
+        f"WHERE {m['id']} = %s AND {m['status']} = %s AND {m['payload_check']} = %s "
+        f"AND EXISTS (SELECT 1 {own_code} AND {code}.{c['state']} = %s "
+        f"AND {code}.{c['expires_at']} > %s) "
+        f"RETURNING {m['phone_number']}, (SELECT {code}.{c['created_at']} {own_code}), "
+        f"(SELECT {code}.{c['expires_at']} {own_code})"
+    )
+
+
+def _as_datetime(value: object) -> datetime:
+    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
+    if parsed is None:
+        raise ValueError(f"not a datetime: {value!r}")
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
+
+
+def claim_in_one_statement(message_id: uuid.UUID, code: str) -> ClaimedRow | None:
+    """Claim the message if ``code`` is its current, valid code; ``None`` otherwise."""
+    now = timezone.now()
+    params = [
+        MessageStatus.SENDING.value,
+        SmsMessage._meta.pk.get_db_prep_value(message_id, connection),
+        MessageStatus.QUEUED.value,
+        payload_check(message_id, code),
+        CodeState.ACTIVE.value,
+        connection.ops.adapt_datetimefield_value(now),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return ClaimedRow(str(row[0]), _as_datetime(row[1]), _as_datetime(row[2]))
