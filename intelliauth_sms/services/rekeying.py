@@ -52,4 +52,5 @@ def rekey_numbers() -> RekeyReport:
                     row.save(update_fields=["phone_number", "phone_hash"])
                     done += 1
         counts.append(done)
-    return RekeyReport(*counts, unreadable=unreadable)
+    factors, enrolments, messages = counts
+    return RekeyReport(factors, enrolments, messages, unreadable=unreadable)
