@@ -21,6 +21,7 @@ from intelliauth_sms.models import (
     AuditEvent,
     CodeState,
     EventType,
+    MessageStatus,
     Outcome,
     PrefixBreaker,
     PumpingProtection,
@@ -34,6 +35,10 @@ WINDOWS = {"day": timedelta(hours=24), "week": timedelta(days=7)}
 #: Refusals of a send: the console's (Today counts them too) and refused recoveries.
 REFUSAL_EVENTS = (*SEND_REFUSALS, EventType.RECOVERY_REFUSED)
 _VERIFIED = Count("pk", filter=Q(code__state=CodeState.USED))
+# From the providers' delivery reports: a destination whose SMS are delivered but whose
+# codes are never typed back is the pumping pattern (the fraudster's numbers do receive).
+_DELIVERED = Count("pk", filter=Q(status=MessageStatus.DELIVERED))
+_NOT_DELIVERED = Count("pk", filter=Q(status__in=[MessageStatus.UNDELIVERED, MessageStatus.FAILED]))
 
 
 @dataclass
@@ -45,6 +50,10 @@ class Row:
     spend: Decimal = Decimal("0")
     #: Refused sends by failure code (countries only).
     refused: dict[str, int] = field(default_factory=dict)
+    #: Sends the provider reported delivered, and sends it reported undelivered or that
+    #: failed (countries only).
+    delivered: int = 0
+    not_delivered: int = 0
 
     @property
     def conversion(self) -> int | None:
@@ -97,10 +106,23 @@ def _rows_by_country(tenant: Tenant, since: datetime) -> dict[str, Row]:
     grouped = (
         SmsMessage.objects.filter(tenant=tenant, created_at__gte=since)
         .values("country")
-        .annotate(sends=Count("pk"), verified=_VERIFIED, spend=Sum("unit_cost"))
+        .annotate(
+            sends=Count("pk"),
+            verified=_VERIFIED,
+            spend=Sum("unit_cost"),
+            delivered=_DELIVERED,
+            not_delivered=_NOT_DELIVERED,
+        )
     )
     return {
-        g["country"]: Row(g["sends"], g["verified"], g["spend"] or Decimal("0")) for g in grouped
+        g["country"]: Row(
+            g["sends"],
+            g["verified"],
+            g["spend"] or Decimal("0"),
+            delivered=g["delivered"],
+            not_delivered=g["not_delivered"],
+        )
+        for g in grouped
     }
 
 

@@ -242,3 +242,23 @@ def test_today_links_to_it_and_shows_the_trip(
     page = body(login(side_a.support).get(f"{ADMIN}/tenant/{side_a.tenant.pk}/today/"))
     assert page_url(side_a.tenant) in page
     assert "1 prefix tripped the SMS-pumping breaker" in page and "+4474001…" in page
+
+
+def test_delivery_reports_show_per_country_next_to_the_conversion(side_a: Any, login: Any) -> None:
+    from intelliauth_sms.models import MessageStatus, SmsMessage
+
+    for n in range(4):
+        assert send(side_a.tenant, f"+1415555{n:04d}", 200 + n)
+    messages = list(SmsMessage.objects.filter(tenant=side_a.tenant).order_by("created_at"))
+    SmsMessage.objects.filter(pk__in=[m.pk for m in messages[:2]]).update(
+        status=MessageStatus.DELIVERED
+    )
+    SmsMessage.objects.filter(pk=messages[2].pk).update(status=MessageStatus.UNDELIVERED)
+
+    page = body(login(side_a.admin).get(page_url(side_a.tenant)))
+
+    row = re.search(r'<tr data-country="US">(.*?)</tr>', page, re.S)
+    assert row, "no US row"
+    delivered = re.findall(r'class="iasms-delivered">(\d+)<', row.group(1))
+    not_delivered = re.findall(r'class="iasms-not-delivered">(\d+)<', row.group(1))
+    assert delivered == ["2", "2"] and not_delivered == ["1", "1"]  # 24 hours, 7 days
