@@ -35,7 +35,7 @@ from intelliauth_sms.admin.pagination import CappedChangeList, CappedCountPagina
 from intelliauth_sms.admin.support import UserSearchMixin
 from intelliauth_sms.models import AuditEvent, EventType, Outcome
 from intelliauth_sms.phone import mask_last4
-from intelliauth_sms.services.console import audit_csv_header, audit_csv_row, describe_detail
+from intelliauth_sms.services.audit_export import audit_csv_header, audit_csv_row, describe_detail
 
 
 @lru_cache(maxsize=32)

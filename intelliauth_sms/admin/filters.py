@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from intelliauth_sms.models import Outcome
-from intelliauth_sms.services.console import FAILURE_CODES
+from intelliauth_sms.services.audit_catalogue import FAILURE_CODES
 
 
 class TenantFilter(admin.SimpleListFilter):

@@ -14,7 +14,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
 from intelliauth_sms.models import CountryRule, TenantPolicy
-from intelliauth_sms.services.console import looks_like_phone_number
+from intelliauth_sms.services.number_screening import looks_like_phone_number
 
 # Regions libphonenumber can send to: every ISO 3166-1 alpha-2 code it knows ("001" is its
 # code for non-geographic numbers, not a country).

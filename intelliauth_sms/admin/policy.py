@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Model, QuerySet
-from django.forms import BaseModelForm, ModelChoiceField, ModelForm
+from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
@@ -29,60 +29,13 @@ from intelliauth_sms.models import (
     TenantMembership,
     TenantPolicy,
 )
-from intelliauth_sms.services.console import FieldChange, record_policy_changes
-
-# Form fields that are not settings: the row id, the parent key, the delete box.
-_NOT_SETTINGS = frozenset({"id", "tenant", "DELETE"})
-
-
-def _initial(form: BaseModelForm, name: str) -> Any:
-    """The value a field had when the form was loaded; a related row as its string."""
-    value = form.initial.get(name)
-    field = form.fields.get(name)
-    if (
-        isinstance(field, ModelChoiceField)
-        and field.queryset is not None
-        and value is not None
-        and not isinstance(value, Model)
-    ):
-        return field.queryset.filter(pk=value).first() or value
-    return value
-
-
-def form_changes(
-    form: BaseModelForm, target: str, key: str = "", ignore: frozenset[str] = _NOT_SETTINGS
-) -> list[FieldChange]:
-    """The changes one submitted form makes: every changed field of an existing row, or
-    the whole row when it is added."""
-    if form.instance.pk is None:
-        if not form.has_changed():
-            return []
-        row = {n: form.cleaned_data.get(n) for n in form.fields if n not in ignore}
-        return [FieldChange(target, "row", None, row, key)]
-    return [
-        FieldChange(target, name, _initial(form, name), form.cleaned_data.get(name), key)
-        for name in form.changed_data
-        if name not in ignore
-    ]
-
-
-def formset_changes(formset: Any, target: str, key_field: str = "") -> list[FieldChange]:
-    """The changes a submitted inline formset makes: added, changed and deleted rows.
-
-    Read before ``formset.save()``: the initial values are the rows as they were loaded.
-    """
-    changes: list[FieldChange] = []
-    for form in formset.forms:
-        if not hasattr(form, "cleaned_data"):
-            continue
-        key = str(form.cleaned_data.get(key_field) or _initial(form, key_field) or "")
-        if form.cleaned_data.get("DELETE"):
-            if form.instance.pk is not None:
-                row = {n: _initial(form, n) for n in form.fields if n not in _NOT_SETTINGS}
-                changes.append(FieldChange(target, "row", row, None, key))
-            continue
-        changes += form_changes(form, target, key)
-    return changes
+from intelliauth_sms.services.policy_changes import (
+    FieldChange,
+    form_changes,
+    formset_changes,
+    initial_value,
+    record_policy_changes,
+)
 
 
 def _manages(request: HttpRequest, tenant: Any) -> bool:
@@ -353,7 +306,7 @@ class TenantMembershipAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: TenantMembership, form: ModelForm, change: bool
     ) -> None:
         changes = form_changes(form, "membership", str(obj.user), ignore=frozenset({"id"}))
-        before = _initial(form, "tenant") if change else None
+        before = initial_value(form, "tenant") if change else None
         super().save_model(request, obj, form, change)
         # A move between tenants shows in the trail of both.
         tenants = {obj.tenant} | ({before} if isinstance(before, Tenant) else set())

@@ -24,8 +24,8 @@ from intelliauth_sms.admin.forms import ReasonForm
 from intelliauth_sms.admin.views import audit_url
 from intelliauth_sms.client_ip import client_ip
 from intelliauth_sms.models import AuditEvent, EventType, SmsFactor, SmsUserState
-from intelliauth_sms.services.console import user_ids_matching
 from intelliauth_sms.services.support import reveal_for_support, unlock_user
+from intelliauth_sms.services.user_search import user_ids_matching
 from intelliauth_sms.tenancy import tenant_for
 
 

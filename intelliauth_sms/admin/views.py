@@ -25,9 +25,10 @@ from intelliauth_sms.admin.access import CONSOLE, POLICY, SUPPORT, ConsoleAccess
 from intelliauth_sms.client_ip import client_ip
 from intelliauth_sms.models import EventType, Outcome, PrefixBreaker, Tenant
 from intelliauth_sms.services import pumping
-from intelliauth_sms.services.console import REFUSAL_EVENTS, day_start, today_summary
+from intelliauth_sms.services.audit_catalogue import REFUSAL_EVENTS
 from intelliauth_sms.services.destinations import chart_svg
 from intelliauth_sms.services.destinations import destinations as destinations_report
+from intelliauth_sms.services.today import day_start, today_summary
 
 # What each refusal or failed check means, for the Today page.
 FAILURE_LABELS = {

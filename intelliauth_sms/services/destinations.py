@@ -29,7 +29,7 @@ from intelliauth_sms.models import (
     Tenant,
     TenantPolicy,
 )
-from intelliauth_sms.services.console import REFUSAL_EVENTS as SEND_REFUSALS
+from intelliauth_sms.services.audit_catalogue import REFUSAL_EVENTS as SEND_REFUSALS
 
 WINDOWS = {"day": timedelta(hours=24), "week": timedelta(days=7)}
 #: Refusals of a send: the console's (Today counts them too) and refused recoveries.

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from intelliauth_sms.admin.access import CONSOLE, POLICY, SUPPORT, console_access
 from intelliauth_sms.models import AuditEvent
 from intelliauth_sms.phone import mask_last4
-from intelliauth_sms.services.console import describe_detail
+from intelliauth_sms.services.audit_export import describe_detail
 
 register = template.Library()
 

@@ -22,7 +22,7 @@ from intelliauth_sms.models import (
 )
 from intelliauth_sms.phone import parse_e164
 from intelliauth_sms.services import audit
-from intelliauth_sms.services.console import today_summary
+from intelliauth_sms.services.today import today_summary
 from tests.admin.conftest import ADMIN, body
 
 pytestmark = pytest.mark.django_db

@@ -7,12 +7,9 @@ from typing import Any
 import pytest
 
 from intelliauth_sms.models import AuditEvent, EventType
-from intelliauth_sms.services.console import (
-    FAILURE_CODES,
-    describe_detail,
-    looks_like_phone_number,
-    mask_numbers,
-)
+from intelliauth_sms.services.audit_catalogue import FAILURE_CODES
+from intelliauth_sms.services.audit_export import describe_detail
+from intelliauth_sms.services.number_screening import looks_like_phone_number, mask_numbers
 
 
 def policy_event(**detail: Any) -> AuditEvent:
