@@ -14,6 +14,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
 from intelliauth_sms.models import CountryRule, TenantPolicy
+from intelliauth_sms.models.policy_limits import POLICY_LIMITS
 from intelliauth_sms.services.number_screening import looks_like_phone_number
 
 # Regions libphonenumber can send to: every ISO 3166-1 alpha-2 code it knows ("001" is its
@@ -99,30 +100,6 @@ COUNTRY_RULE_HELP = {
     "high_cost": _("Sends here count toward the daily high-cost cap."),
 }
 
-# (smallest, largest, message) per limit; the message names the allowed range.
-_RATE_MESSAGE = _(
-    "Enter a limit from 1 to 100000 per hour: zero or a negative limit would refuse every SMS."
-)
-POLICY_RANGES: dict[str, tuple[int, int | None, Any]] = {
-    "enrolment_sms_per_hour": (1, 100_000, _RATE_MESSAGE),
-    "auth_sms_per_hour": (1, 100_000, _RATE_MESSAGE),
-    "ip_sms_per_hour": (1, 100_000, _RATE_MESSAGE),
-    "user_auth_sms_per_hour": (1, 100_000, _RATE_MESSAGE),
-    "destination_sms_per_hour": (1, 100_000, _RATE_MESSAGE),
-    "max_failed_attempts": (1, 100, _("Enter a number of wrong codes from 1 to 100.")),
-    "lockout_minutes": (1, 24 * 60, _("Enter a lockout from 1 minute to 24 hours (1440).")),
-    "disable_after_failures": (
-        1,
-        100,
-        _("Enter a number of consecutive wrong codes from 1 to 100 (NIST SP 800-63B)."),
-    ),
-    "code_ttl_seconds": (
-        30,
-        600,
-        _("A code must live between 30 seconds and 10 minutes (600 seconds)."),
-    ),
-}
-
 
 def _set_range(field: forms.Field, minimum: Any, maximum: Any, message: Any) -> None:
     """Give a number field one range with one message, in place of the generic bounds
@@ -159,8 +136,8 @@ class TenantPolicyForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name, (minimum, maximum, message) in POLICY_RANGES.items():
-            _set_range(self.fields[name], minimum, maximum, message)
+        for name, limit in POLICY_LIMITS.items():
+            _set_range(self.fields[name], limit.minimum, limit.maximum, limit.message)
         _set_range(
             self.fields["daily_high_cost_cap"],
             0,

@@ -6,9 +6,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from intelliauth_sms.models.policy_limits import (
+    MAX_CODE_TTL_SECONDS,
+    MIN_CODE_TTL_SECONDS,
+    POLICY_LIMITS,
+)
 
 DEFAULT_TENANT_SLUG = "default"
 
@@ -69,19 +75,19 @@ class TenantPolicy(models.Model):
     enrolment_sms_per_hour = models.PositiveIntegerField(
         _("enrolment SMS per hour"),
         default=5,
-        validators=[MinValueValidator(1)],
+        validators=POLICY_LIMITS["enrolment_sms_per_hour"].validators(),
         help_text=_("Enrolment codes one user may be sent in any rolling 60 minutes."),
     )
     auth_sms_per_hour = models.PositiveIntegerField(
         _("sign-in SMS per flow per hour"),
         default=3,
-        validators=[MinValueValidator(1)],
+        validators=POLICY_LIMITS["auth_sms_per_hour"].validators(),
         help_text=_("Codes sent for one authentication flow in any rolling 60 minutes."),
     )
     user_auth_sms_per_hour = models.PositiveIntegerField(
         _("sign-in SMS per user per hour"),
         default=10,
-        validators=[MinValueValidator(1)],
+        validators=POLICY_LIMITS["user_auth_sms_per_hour"].validators(),
         help_text=_(
             "Sign-in and recovery codes one user may be sent across all of their flows in "
             "any rolling 60 minutes (SMS bombing of one account)."
@@ -90,7 +96,7 @@ class TenantPolicy(models.Model):
     destination_sms_per_hour = models.PositiveIntegerField(
         _("SMS per phone number per hour"),
         default=10,
-        validators=[MinValueValidator(1)],
+        validators=POLICY_LIMITS["destination_sms_per_hour"].validators(),
         help_text=_(
             "Codes one phone number may be sent in any rolling 60 minutes, across every "
             "user and tenant."
@@ -109,7 +115,7 @@ class TenantPolicy(models.Model):
     ip_sms_per_hour = models.PositiveIntegerField(
         _("SMS per IP per hour"),
         default=20,
-        validators=[MinValueValidator(1)],
+        validators=POLICY_LIMITS["ip_sms_per_hour"].validators(),
         help_text=_(
             "Sends one client IP may trigger in any rolling 60 minutes, across all users. "
             "Defends against attackers walking phone numbers."
@@ -118,19 +124,19 @@ class TenantPolicy(models.Model):
     max_failed_attempts = models.PositiveIntegerField(
         _("wrong codes before lockout"),
         default=5,
-        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        validators=POLICY_LIMITS["max_failed_attempts"].validators(),
         help_text=_("Wrong codes in a row before the code is burned and the user locked."),
     )
     lockout_minutes = models.PositiveIntegerField(
         _("lockout minutes"),
         default=15,
-        validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
+        validators=POLICY_LIMITS["lockout_minutes"].validators(),
         help_text=_("Length of the failed-code lockout."),
     )
     disable_after_failures = models.PositiveIntegerField(
         _("disable SMS after failures"),
         default=20,
-        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        validators=POLICY_LIMITS["disable_after_failures"].validators(),
         help_text=_(
             "Consecutive wrong codes, across lockouts, after which SMS is disabled for the "
             "user until support unlocks it (at most 100, NIST SP 800-63B-4)."
@@ -139,7 +145,7 @@ class TenantPolicy(models.Model):
     code_ttl_seconds = models.PositiveIntegerField(
         _("code lifetime (seconds)"),
         default=300,
-        validators=[MinValueValidator(30), MaxValueValidator(600)],
+        validators=POLICY_LIMITS["code_ttl_seconds"].validators(),
         help_text=_(
             "A code's life, from 30 seconds to 10 minutes (NIST SP 800-63B-4). "
             "The guide's default is 5 minutes."
@@ -176,7 +182,10 @@ class TenantPolicy(models.Model):
             # NIST SP 800-63B-4: an out-of-band secret lives at most 10 minutes; enforced in
             # the database too, so a ``save()`` in code cannot go past it.
             models.CheckConstraint(
-                condition=models.Q(code_ttl_seconds__gte=30, code_ttl_seconds__lte=600),
+                condition=models.Q(
+                    code_ttl_seconds__gte=MIN_CODE_TTL_SECONDS,
+                    code_ttl_seconds__lte=MAX_CODE_TTL_SECONDS,
+                ),
                 name="iasms_policy_code_ttl_range",
             )
         ]
