@@ -39,7 +39,7 @@ test: $(VENV)/.installed
 # pyproject.toml's addopts, and leaves out only the browser tier (`make test-browser`).
 # The URLs are passed to this recipe only, so `make demo` keeps its SQLite defaults.
 # INTELLIAUTH_SMS_FILE_PATH is emptied: it is the switch that turns tests.settings_services
-# into the Celery worker's settings (tests/services).
+# into the Celery worker's settings (tests/concurrency).
 test-services: $(VENV)/.installed
 	DJANGO_SETTINGS_MODULE=tests.settings_services \
 	DATABASE_URL='$(DATABASE_URL)' \

@@ -4,7 +4,7 @@ Missing URLs raise instead of falling back, so the tier fails rather than quietl
 SQLite. `make test-services` supplies local defaults.
 
 The ordinary tests run here unchanged: tasks stay eager and SMS go to the locmem outbox.
-The tests in ``tests/services`` that need the broker start a Celery worker as a separate
+The tests in ``tests/concurrency`` that need the broker start a Celery worker as a separate
 process with ``INTELLIAUTH_SMS_FILE_PATH`` set; that switch gives the worker the filebased
 backend (so the test can read what it sent) and real, non-eager task execution.
 """
@@ -42,7 +42,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 
 _WORKER_OUTBOX = os.environ.get("INTELLIAUTH_SMS_FILE_PATH")
 if _WORKER_OUTBOX:
-    # The Celery worker started by tests/services/conftest.py: consume from the broker and
+    # The Celery worker started by tests/concurrency/conftest.py: consume from the broker and
     # write one file per SMS where the test process reads them.
     CELERY_TASK_ALWAYS_EAGER = False
     INTELLIAUTH_SMS = {

@@ -33,10 +33,10 @@ from intelliauth_sms.models import (
     SmsUserState,
     TenantPolicy,
 )
+from tests.concurrency.conftest import run_concurrently as race
 from tests.conftest import last_code
 from tests.factories import SmsFactorFactory, UserFactory
 from tests.flows import complete, initiate, wrong
-from tests.services.conftest import run_concurrently as race
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

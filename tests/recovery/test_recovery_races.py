@@ -12,9 +12,9 @@ from rest_framework.test import APIClient
 
 from intelliauth_sms import signals
 from intelliauth_sms.models import AuditEvent, AuthFlow, SmsFactor, TenantPolicy
+from tests.concurrency.conftest import run_concurrently as race
 from tests.conftest import last_code
 from tests.recovery import error_of, finish, start
-from tests.services.conftest import run_concurrently as race
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -213,11 +212,12 @@ def test_unknown_user_wrong_password_and_wrong_answers_take_the_same_time(
     for _ in range(15):  # interleaved, so machine load falls on all three alike
         for name, call in cases.items():
             samples[name].append(_seconds(call))
-    # The fastest of each is its cost without interference; the median says the same
-    # about typical runs. Both must agree within 35 %.
-    for pick in (min, statistics.median):
-        result = {name: pick(values) for name, values in samples.items()}
-        assert max(result.values()) / min(result.values()) < 1.35, (pick.__name__, result)
+    # The fastest of each is its cost without interference: they must agree within 35 %.
+    # (A median would measure the machine's load too: on a busy CI host it failed while
+    # the work done was the same.) Without the dummy hash an unknown user skips one of
+    # three hashes and comes out about a third faster, which this catches.
+    fastest = {name: min(values) for name, values in samples.items()}
+    assert max(fastest.values()) / min(fastest.values()) < 1.35, fastest
 
 
 def test_a_body_larger_than_the_limit_is_refused_before_any_work(

@@ -35,7 +35,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
 from tests.celery_app import app as celery_app
-from tests.services.conftest import _database_url
+from tests.concurrency.conftest import _database_url
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0

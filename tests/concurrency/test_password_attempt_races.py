@@ -15,8 +15,8 @@ from django.test import RequestFactory
 
 from intelliauth_sms.exceptions import SignInThrottled
 from intelliauth_sms.services import password_attempts
+from tests.concurrency.conftest import run_concurrently
 from tests.factories import UserFactory
-from tests.services.conftest import run_concurrently
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -24,8 +24,8 @@ from intelliauth_sms.models import (
     SmsMessage,
 )
 from intelliauth_sms.services import dispatch, enrolment
+from tests.concurrency.conftest import Worker, wait_for
 from tests.conftest import CODE_IN_SMS
-from tests.services.conftest import Worker, wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

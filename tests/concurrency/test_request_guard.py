@@ -18,7 +18,7 @@ import pytest
 from django_ratelimit.core import _get_window, _split_rate
 from rest_framework.test import APIClient
 
-from tests.services.conftest import REPO_ROOT
+from tests.concurrency.conftest import REPO_ROOT
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 

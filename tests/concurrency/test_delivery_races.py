@@ -13,8 +13,8 @@ from intelliauth_sms.crypto import code_hash, decrypt_secret
 from intelliauth_sms.models import MessageStatus, SmsCode, SmsMessage
 from intelliauth_sms.services import dispatch, enrolment, requeue
 from intelliauth_sms.services.delivery import deliver
+from tests.concurrency.conftest import run_concurrently
 from tests.conftest import CODE_IN_SMS
-from tests.services.conftest import run_concurrently
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

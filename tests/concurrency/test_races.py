@@ -33,10 +33,10 @@ from intelliauth_sms.models import (
     Tenant,
     TenantPolicy,
 )
+from tests.concurrency.conftest import run_concurrently
 from tests.conftest import last_code
 from tests.factories import SmsFactorFactory, UserFactory
 from tests.mfa import verified_token
-from tests.services.conftest import run_concurrently
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
