@@ -89,16 +89,22 @@ def issue_code(
     """
     now = timezone.now()
     state = lock_user_state(caller.user, caller.tenant)
+    policy = current_policy(caller)
     try:
         pricing = authorise_send(
-            caller, state, purpose=purpose, subject_id=subject_id, destination=destination, now=now
+            caller,
+            state,
+            purpose=purpose,
+            subject_id=subject_id,
+            destination=destination,
+            now=now,
+            policy=policy,
         )
     except SmsError as refusal:
         # The refusal's audit event (recorded after the rollback) names the country, so
         # the console can show refusals per destination country.
         refusal.audit_detail = {"country": destination.country}
         raise
-    policy = current_policy(caller)
     SmsCode.objects.filter(subject_id=subject_id, state=CodeState.ACTIVE).update(
         state=CodeState.REPLACED
     )

@@ -23,6 +23,7 @@ from django.utils.dateparse import parse_datetime
 
 from intelliauth_sms.crypto import keyed_hash
 from intelliauth_sms.models import CodeState, MessageStatus, SmsCode, SmsMessage
+from intelliauth_sms.services.upsert import returning_supported
 
 
 def payload_check(message_id: uuid.UUID | str, code: str) -> str:
@@ -41,13 +42,7 @@ class ClaimedRow:
 
 def supported() -> bool:
     """Whether this database runs ``UPDATE … RETURNING``."""
-    if connection.vendor == "postgresql":
-        return True
-    if connection.vendor == "sqlite":
-        import sqlite3
-
-        return sqlite3.sqlite_version_info >= (3, 35)
-    return False
+    return returning_supported()
 
 
 def _column(model: type, name: str) -> str:

@@ -176,8 +176,9 @@ def initiate_sms_step(
         if flow.is_verified:
             # Verified while this request waited for the lock: send nothing.
             raise InvalidRequest(_("This sign-in step is already complete."))
-        flow.factor = factor
-        flow.save(update_fields=["factor"])
+        if flow.factor_id != factor.pk:
+            flow.factor = factor
+            flow.save(update_fields=["factor"])
         issued = codes.issue_code(
             caller,
             purpose=CodePurpose.AUTHENTICATION,

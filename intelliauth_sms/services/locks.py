@@ -17,6 +17,7 @@ from typing import Any
 
 from intelliauth_sms.crypto import keyed_hash
 from intelliauth_sms.models import SendLock, SmsUserState, Tenant, TenantPolicy
+from intelliauth_sms.services.upsert import returning_supported, upsert_locked
 
 
 def lock_user_state(user: Any, tenant: Tenant) -> SmsUserState:
@@ -25,10 +26,14 @@ def lock_user_state(user: Any, tenant: Tenant) -> SmsUserState:
     ``tenant`` is the user's tenant now: if the row says otherwise the user has moved, and
     their SMS rows follow (``sync_user_tenant``) so the console shows them to the right staff.
     """
-    SmsUserState.objects.bulk_create(
-        [SmsUserState(user=user, tenant=tenant)], ignore_conflicts=True
-    )
-    state = SmsUserState.objects.select_for_update().get(user=user)
+    if returning_supported():
+        fresh = {"user": user.pk, "tenant": tenant.pk, "failed_attempts": 0}
+        state = upsert_locked(SmsUserState, {**fresh, "consecutive_failures": 0}, conflict=["user"])
+    else:
+        SmsUserState.objects.bulk_create(
+            [SmsUserState(user=user, tenant=tenant)], ignore_conflicts=True
+        )
+        state = SmsUserState.objects.select_for_update().get(user=user)
     if state.tenant_id != tenant.pk:
         from intelliauth_sms.tenancy import sync_user_tenant
 
@@ -38,10 +43,12 @@ def lock_user_state(user: Any, tenant: Tenant) -> SmsUserState:
 
 
 def lock_key(key: str) -> None:
-    """Create (if needed) and lock the ``SendLock`` row named ``key``.
-
-    Housekeeping may delete the row between the insert and the lock; then try again.
-    """
+    """Create (if needed) and lock the ``SendLock`` row named ``key``: one statement where
+    the database runs ``upsert_locked``. In two steps elsewhere, where housekeeping may
+    delete the row between the insert and the lock; then it tries again."""
+    if returning_supported():
+        upsert_locked(SendLock, {"key": key}, conflict=["key"])
+        return
     for _attempt in range(3):
         SendLock.objects.bulk_create([SendLock(key=key)], ignore_conflicts=True)
         if list(SendLock.objects.select_for_update().filter(key=key).values_list("pk")):

@@ -163,13 +163,15 @@ def authorise_send(
     subject_id: uuid.UUID,
     destination: PhoneNumber,
     now: datetime,
+    policy: TenantPolicy | None = None,
 ) -> Pricing:
     """Run every check for one send; raise the first refusal or return the send's price.
 
     Must run inside ``transaction.atomic()`` with ``state`` locked (``lock_user_state``),
     and the caller must record the send (an ``SmsMessage``) in the same transaction.
+    ``policy`` is the tenant's policy if the caller has just read it (read here otherwise).
     """
-    policy = current_policy(caller)
+    policy = policy or current_policy(caller)
     ensure_not_locked(state, now)
 
     own_sends, own_limit = _rate_scope(caller, policy, purpose, subject_id)

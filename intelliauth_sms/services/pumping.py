@@ -40,6 +40,7 @@ from intelliauth_sms.models import (
     TenantPolicy,
 )
 from intelliauth_sms.services import audit
+from intelliauth_sms.services.upsert import returning_supported, upsert_locked
 
 PREFIX_DIGITS = 7
 TRIP_SENDS = 30
@@ -59,6 +60,13 @@ def prefix_hash(e164: str) -> str:
 
 
 def _lock_breaker(tenant: Tenant, hashed: str) -> PrefixBreaker:
+    """Create (if this is the prefix's first send) and lock the prefix's breaker row."""
+    if returning_supported():
+        return upsert_locked(
+            PrefixBreaker,
+            {"tenant": tenant.pk, "prefix_hash": hashed, "prefix": "", "monitor_only": False},
+            conflict=["tenant", "prefix_hash"],
+        )
     PrefixBreaker.objects.bulk_create(
         [PrefixBreaker(tenant=tenant, prefix_hash=hashed)], ignore_conflicts=True
     )
