@@ -25,12 +25,14 @@ in front of this with a coarse per-IP request rate over the shared cache
 from __future__ import annotations
 
 import math
+import operator
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import reduce
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from intelliauth_sms.client_ip import ip_bucket
 from intelliauth_sms.crypto import phone_hash
@@ -38,6 +40,7 @@ from intelliauth_sms.exceptions import CostCapReached, CountryNotAllowed, Locked
 from intelliauth_sms.models import (
     CodePurpose,
     CountryRule,
+    PumpingProtection,
     SmsMessage,
     SmsUserState,
     TenantPolicy,
@@ -50,7 +53,7 @@ from intelliauth_sms.services.locks import (
     lock_key,
     lock_policy,
 )
-from intelliauth_sms.services.pumping import check_breaker
+from intelliauth_sms.services.pumping import check_breaker, lock_breaker, prefix_sends
 
 WINDOW = timedelta(hours=1)
 #: The codes the per-user sign-in cap counts: every flow's and recovery's.
@@ -94,27 +97,51 @@ def _enforce_rolling_limit(sends: QuerySet[SmsMessage], limit: int, now: datetim
 
 def _rate_scope(
     caller: Caller, policy: TenantPolicy, purpose: str, subject_id: uuid.UUID
-) -> tuple[QuerySet[SmsMessage], int]:
+) -> tuple[Q, int]:
     """The sends a purpose's own limit counts, and that limit."""
     if purpose == CodePurpose.ENROLMENT:
         # Per user, across all of the user's enrolments.
         return (
-            SmsMessage.objects.filter(user=caller.user, purpose=CodePurpose.ENROLMENT),
+            Q(user=caller.user, purpose=CodePurpose.ENROLMENT),
             policy.enrolment_sms_per_hour,
         )
     # Sign-in flows and recoveries: per flow / per recovery.
-    return SmsMessage.objects.filter(subject_id=subject_id), policy.auth_sms_per_hour
+    return Q(subject_id=subject_id), policy.auth_sms_per_hour
 
 
 #: The lock name of the shared bucket of sends whose request had no usable address.
 NO_ADDRESS_BUCKET = "no-address"
 
 
-def sends_from(bucket: str | None) -> QuerySet[SmsMessage]:
+def _from_bucket(bucket: str | None) -> Q:
     """The sends of one address bucket (``SmsMessage.client_ip`` holds the bucket)."""
-    if bucket is None:
-        return SmsMessage.objects.filter(client_ip__isnull=True)
-    return SmsMessage.objects.filter(client_ip=bucket)
+    return Q(client_ip__isnull=True) if bucket is None else Q(client_ip=bucket)
+
+
+def sends_from(bucket: str | None) -> QuerySet[SmsMessage]:
+    """The sends of one address bucket."""
+    return SmsMessage.objects.filter(_from_bucket(bucket))
+
+
+@dataclass(frozen=True)
+class Window:
+    """One rolling limit: the sends it counts and how many it allows (``None``: only
+    counted, for the pumping breaker)."""
+
+    sends: Q
+    limit: int | None
+
+
+def _count_windows(windows: dict[str, Window], now: datetime) -> dict[str, int]:
+    """Every window's sends in the last hour, in one query: each count is an indexed range
+    scan of its own (PostgreSQL combines them with a bitmap OR), flat with the table."""
+    conditions = [window.sends for window in windows.values()]
+    counted = (
+        SmsMessage.objects.filter(created_at__gt=now - WINDOW)
+        .filter(reduce(operator.or_, conditions))
+        .aggregate(**{name: Count("pk", filter=window.sends) for name, window in windows.items()})
+    )
+    return {name: counted[name] or 0 for name in windows}
 
 
 def price_for(caller: Caller, country: str) -> tuple[Pricing, bool]:
@@ -170,21 +197,22 @@ def authorise_send(
     Must run inside ``transaction.atomic()`` with ``state`` locked (``lock_user_state``),
     and the caller must record the send (an ``SmsMessage``) in the same transaction.
     ``policy`` is the tenant's policy if the caller has just read it (read here otherwise).
+
+    The rows that make the limits exact are locked first, in the fixed order (the user's,
+    held already; the address bucket's; the number's; the prefix's breaker), then every
+    rolling window is counted in one query, and the checks run in their documented order.
+    A refused limit reads its window once more, to name the real wait.
     """
     policy = policy or current_policy(caller)
     ensure_not_locked(state, now)
 
     own_sends, own_limit = _rate_scope(caller, policy, purpose, subject_id)
-    _enforce_rolling_limit(own_sends, own_limit, now)
-
+    windows = {"own": Window(own_sends, own_limit)}
     if purpose in SIGN_IN_PURPOSES:
         # Under the user's lock (``lock_user_state``), like the purpose's own rate.
-        _enforce_rolling_limit(
-            SmsMessage.objects.filter(user=caller.user, purpose__in=SIGN_IN_PURPOSES),
-            policy.user_auth_sms_per_hour,
-            now,
+        windows["user"] = Window(
+            Q(user=caller.user, purpose__in=SIGN_IN_PURPOSES), policy.user_auth_sms_per_hour
         )
-
     if caller.request is not None or caller.ip is not None:
         # Every HTTP request counts against an address bucket: an IPv6 /64, an IPv4
         # address, or the one shared bucket of requests without a usable address
@@ -192,21 +220,29 @@ def authorise_send(
         # with neither a request nor an address (a site's own code) have no client.
         bucket = ip_bucket(caller.ip)
         lock_key(ip_lock_key(bucket or NO_ADDRESS_BUCKET))
-        _enforce_rolling_limit(sends_from(bucket), policy.ip_sms_per_hour, now)
-
+        windows["ip"] = Window(_from_bucket(bucket), policy.ip_sms_per_hour)
     destination_hash = phone_hash(destination.e164)
     lock_key(destination_lock_key(destination_hash))
-    _enforce_rolling_limit(
-        SmsMessage.objects.filter(phone_hash=destination_hash),
-        policy.destination_sms_per_hour,
-        now,
-    )
+    windows["destination"] = Window(Q(phone_hash=destination_hash), policy.destination_sms_per_hour)
+    breaker = None
+    if policy.pumping_protection != PumpingProtection.OFF:
+        breaker = lock_breaker(caller.tenant, destination.e164)
+        windows["prefix"] = Window(prefix_sends(breaker, now), None)
+
+    counts = _count_windows(windows, now)
+    for name, window in windows.items():
+        if window.limit is not None and counts[name] >= window.limit:
+            _enforce_rolling_limit(SmsMessage.objects.filter(window.sends), window.limit, now)
 
     pricing, allowed = price_for(caller, destination.country)
     if not allowed:
         raise CountryNotAllowed()
 
-    monitor_trip = check_breaker(caller.tenant, policy, destination.e164, now)
+    monitor_trip = None
+    if breaker is not None:
+        monitor_trip = check_breaker(
+            caller.tenant, policy, breaker, destination.e164, now, counts["prefix"]
+        )
 
     try:
         _enforce_cost_cap(caller, policy, pricing, now)

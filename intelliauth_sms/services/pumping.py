@@ -11,10 +11,11 @@ the rolling hour of which fewer than ``TRIP_CONVERSION`` were verified, the brea
   out and the trip is recorded;
 * ``off``: nothing is counted.
 
-Each trip and clearance is an audit event and fires a signal. The counts are two indexed
-range scans over one prefix's last hour (``SmsMessage`` by tenant, prefix, time), so the
-cost does not grow with the table. The prefix's ``PrefixBreaker`` row is locked for the
-decision, so concurrent sends trip it once.
+Each trip and clearance is an audit event and fires a signal. The prefix's sends are
+counted by the gate with its other windows (an indexed range scan over one prefix's last
+hour, ``SmsMessage`` by tenant, prefix, time), the verified ones only once a trip is in
+reach, so the cost does not grow with the table. The prefix's ``PrefixBreaker`` row is
+locked for the decision, so concurrent sends trip it once.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from intelliauth_sms import signals
@@ -59,8 +61,10 @@ def prefix_hash(e164: str) -> str:
     return keyed_hash("prefix", prefix_of(e164))[:40]
 
 
-def _lock_breaker(tenant: Tenant, hashed: str) -> PrefixBreaker:
-    """Create (if this is the prefix's first send) and lock the prefix's breaker row."""
+def lock_breaker(tenant: Tenant, e164: str) -> PrefixBreaker:
+    """Create (if this is the prefix's first send) and lock the breaker of the number's
+    prefix for the tenant: it is locked for the decision, so concurrent sends trip it once."""
+    hashed = prefix_hash(e164)
     if returning_supported():
         return upsert_locked(
             PrefixBreaker,
@@ -73,41 +77,53 @@ def _lock_breaker(tenant: Tenant, hashed: str) -> PrefixBreaker:
     return PrefixBreaker.objects.select_for_update().get(tenant=tenant, prefix_hash=hashed)
 
 
-def prefix_stats(tenant: Tenant, hashed: str, since: datetime) -> tuple[int, int]:
-    """Sends to the prefix for the tenant since ``since``, and how many were verified."""
-    sends = SmsMessage.objects.filter(tenant=tenant, prefix_hash=hashed, created_at__gt=since)
-    total = sends.count()
-    verified = sends.filter(code__state=CodeState.USED).count() if total >= TRIP_SENDS else 0
-    return total, verified
+def counting_since(breaker: PrefixBreaker, now: datetime) -> datetime:
+    """Where the breaker's rolling hour starts: an admin's clearance restarts the count."""
+    return max(now - WINDOW, breaker.counted_from or now - WINDOW)
+
+
+def prefix_sends(breaker: PrefixBreaker, now: datetime) -> Q:
+    """The sends the breaker counts (the gate counts them with its other windows)."""
+    return Q(
+        tenant_id=breaker.tenant_id,
+        prefix_hash=breaker.prefix_hash,
+        created_at__gt=counting_since(breaker, now),
+    )
 
 
 def check_breaker(
-    tenant: Tenant, policy: TenantPolicy, e164: str, now: datetime
+    tenant: Tenant,
+    policy: TenantPolicy,
+    breaker: PrefixBreaker,
+    e164: str,
+    now: datetime,
+    sends: int,
 ) -> Callable[[], bool] | None:
     """Raise ``DestinationPaused`` if the tenant's breaker for the number's prefix is open.
 
-    Trips it when the prefix's last hour says pumping. Runs inside the gate's transaction;
-    a trip decided by a refused send is recorded after that transaction rolls back (the
-    error's ``on_refused``), so it is never lost with the refused send. In monitor mode the
-    send may go on, so the trip is returned for the gate to record: within the send if the
-    send goes out, after the rollback if a later check refuses it.
+    ``breaker`` is locked (``lock_breaker``) and ``sends`` counts ``prefix_sends``. Trips it
+    when the prefix's last hour says pumping. Runs inside the gate's transaction; a trip
+    decided by a refused send is recorded after that transaction rolls back (the error's
+    ``on_refused``), so it is never lost with the refused send. In monitor mode the send may
+    go on, so the trip is returned for the gate to record: within the send if the send goes
+    out, after the rollback if a later check refuses it.
     """
-    if policy.pumping_protection == PumpingProtection.OFF:
-        return None
-    hashed = prefix_hash(e164)
-    breaker = _lock_breaker(tenant, hashed)
     enforce = policy.pumping_protection == PumpingProtection.ENFORCE and not breaker.monitor_only
     if breaker.paused_until is not None and breaker.paused_until > now:
         if enforce:
             raise DestinationPaused()
         return None  # monitor: the trip was recorded when it happened
-    since = max(now - WINDOW, breaker.counted_from or now - WINDOW)
-    sends, verified = prefix_stats(tenant, hashed, since)
-    if sends < TRIP_SENDS or verified >= TRIP_CONVERSION * sends:
+    if sends < TRIP_SENDS:
+        return None
+    verified = SmsMessage.objects.filter(
+        prefix_sends(breaker, now), code__state=CodeState.USED
+    ).count()
+    if verified >= TRIP_CONVERSION * sends:
         return None
     stats = {"sends": sends, "verified": verified}
     prefix = prefix_of(e164)
     mode = "enforce" if enforce else "monitor"
+    hashed = breaker.prefix_hash
 
     def record_trip() -> bool:
         return trip(tenant, hashed, prefix, now, stats, mode)
