@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import F, Min, Q
 from django.utils.module_loading import import_string
 
 from intelliauth_sms.conf import app_settings
-from intelliauth_sms.models import DEFAULT_TENANT_SLUG, Tenant, TenantMembership
+from intelliauth_sms.models import DEFAULT_TENANT_SLUG, Tenant
 
 
 def default_tenant() -> Tenant:
@@ -19,11 +20,19 @@ def default_tenant() -> Tenant:
 
 
 def resolve_tenant_by_membership(user: Any) -> Tenant:
-    """The default resolver: the user's earliest membership, else the ``default`` tenant."""
-    membership = (
-        TenantMembership.objects.filter(user=user).select_related("tenant").order_by("id").first()
+    """The default resolver: the user's earliest membership, else the ``default`` tenant.
+
+    One query: the user's tenants and the default one, the earliest membership first (the
+    default tenant, if the user is not a member of it, has none and comes last).
+    """
+    earliest = Min("memberships__id", filter=Q(memberships__user=user))
+    tenant = (
+        Tenant.objects.filter(Q(memberships__user=user) | Q(slug=DEFAULT_TENANT_SLUG))
+        .annotate(earliest_membership=earliest)
+        .order_by(F("earliest_membership").asc(nulls_last=True), "id")
+        .first()
     )
-    return membership.tenant if membership else default_tenant()
+    return tenant if tenant is not None else default_tenant()
 
 
 def sync_user_tenant(user: Any, tenant: Tenant | None = None) -> Tenant:

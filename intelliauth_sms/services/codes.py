@@ -78,14 +78,20 @@ class IssuedCode:
 
 
 def issue_code(
-    caller: Caller, *, purpose: str, subject_id: uuid.UUID, destination: PhoneNumber
+    caller: Caller,
+    *,
+    purpose: str,
+    subject_id: uuid.UUID,
+    destination: PhoneNumber,
+    new_subject: bool = False,
 ) -> IssuedCode:
     """Send a new code for ``subject_id`` to ``destination``, if the gate allows it.
 
     Must be called inside ``transaction.atomic()``; the caller records the refusal
-    (``audit.refusals_recorded``) outside it. Replaces the subject's previous codes, records
-    the send, and enqueues delivery once the transaction commits, with the code encrypted
-    in the task payload.
+    (``audit.refusals_recorded``) outside it. Replaces the subject's previous codes (none
+    when the caller created the subject in this transaction: ``new_subject``), records the
+    send, and enqueues delivery once the transaction commits, with the code encrypted in the
+    task payload.
     """
     now = timezone.now()
     state = lock_user_state(caller.user, caller.tenant)
@@ -105,9 +111,10 @@ def issue_code(
         # the console can show refusals per destination country.
         refusal.audit_detail = {"country": destination.country}
         raise
-    SmsCode.objects.filter(subject_id=subject_id, state=CodeState.ACTIVE).update(
-        state=CodeState.REPLACED
-    )
+    if not new_subject:  # a subject created in this transaction has no code to replace
+        SmsCode.objects.filter(subject_id=subject_id, state=CodeState.ACTIVE).update(
+            state=CodeState.REPLACED
+        )
     plaintext = generate_code()
     code = SmsCode(
         user=caller.user,

@@ -54,7 +54,11 @@ def start_enrolment(
             enrolment.set_phone(phone)
             enrolment.save()
             issued = codes.issue_code(
-                caller, purpose=CodePurpose.ENROLMENT, subject_id=enrolment.id, destination=phone
+                caller,
+                purpose=CodePurpose.ENROLMENT,
+                subject_id=enrolment.id,
+                destination=phone,
+                new_subject=True,
             )
     return enrolment, issued
 

@@ -125,7 +125,7 @@ def get_flow(
 
     ``kinds`` keeps each endpoint to its own flows: a recovery id is not a sign-in flow.
     """
-    queryset = AuthFlow.objects.select_related("user", "tenant").filter(kind__in=kinds)
+    queryset = AuthFlow.objects.select_related("user", "tenant", "factor").filter(kind__in=kinds)
     if lock:
         queryset = queryset.select_for_update(of=("self",))
     flow = get_owned(queryset.filter(expires_at__gt=timezone.now()), parse_uuid(flow_id))

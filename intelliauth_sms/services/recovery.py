@@ -167,7 +167,11 @@ def request_recovery(
         recovery.factor = backup
         recovery.save(update_fields=["factor"])
         issued = codes.issue_code(
-            caller, purpose=CodePurpose.RECOVERY, subject_id=recovery.id, destination=backup.phone
+            caller,
+            purpose=CodePurpose.RECOVERY,
+            subject_id=recovery.id,
+            destination=backup.phone,
+            new_subject=True,
         )
         audit.record(
             EventType.RECOVERY_REQUESTED,

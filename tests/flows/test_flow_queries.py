@@ -26,8 +26,8 @@ INITIATE_QUERIES = 16
 #: A flow's first initiate also records which factor it sends to.
 FIRST_SEND_QUERIES = INITIATE_QUERIES + 1
 #: A correct code after a wrong one (one more UPDATE, resetting the count) is the worst case.
-COMPLETE_QUERIES = 15
-WRONG_CODE_QUERIES = 11
+COMPLETE_QUERIES = 13
+WRONG_CODE_QUERIES = 10
 #: Loading the session of a session-bound flow.
 SESSION_QUERIES = 1
 

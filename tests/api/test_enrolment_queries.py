@@ -1,0 +1,56 @@
+"""Query budgets of enrolment, pinned like the sign-in step's (tests/flows/test_flow_queries.py).
+
+Counted: the request's own queries, savepoints included. Not counted: what runs after the
+commit (the delivery task, 2 queries, and the notice email), which a worker runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from intelliauth_sms.models import SmsFactor
+from tests.conftest import last_code
+
+pytestmark = pytest.mark.django_db
+
+#: The access check (has the user a factor?), the tenant, the duplicate-number check, the
+#: pending enrolment, the user's state, the policy, the address, number and prefix locks,
+#: the rolling windows, the country rule, the code, the message, the audit event and two
+#: savepoint statements.
+ENROLMENT_QUERIES = 16
+#: The access check, the tenant, the enrolment (read, then locked), the user's state, the
+#: policy, the code (read, then used), the audit of the check, the factor, clearing the
+#: enrolment's number, the audit of the enrolment and the savepoint statements.
+ENROLMENT_COMPLETE_QUERIES = 17
+URL = "/api/mfa/sms/enrolments/"
+
+
+def _without_commit(api: Any) -> None:
+    """Keep the on-commit work (delivery, notices) out of what is counted."""
+    capture = api.capture
+    api.capture = lambda **kwargs: capture(execute=False)
+
+
+def test_enrolment_stays_within_its_query_budget(
+    api: Any, django_assert_max_num_queries: Any
+) -> None:
+    _without_commit(api)
+    with django_assert_max_num_queries(ENROLMENT_QUERIES):
+        response = api.post(URL, {"phone_number": "+14155550100"}, format="json")
+    assert response.status_code == 201, response.content
+
+
+def test_enrolment_complete_stays_within_its_query_budget(
+    api: Any, user: Any, outbox: list[Any], django_assert_max_num_queries: Any
+) -> None:
+    started = api.post(URL, {"phone_number": "+14155550100"}, format="json")
+    code = last_code(outbox)
+    _without_commit(api)
+
+    with django_assert_max_num_queries(ENROLMENT_COMPLETE_QUERIES):
+        done = api.post(f"{URL}{started.json()['id']}/complete/", {"code": code}, format="json")
+
+    assert done.status_code == 201, done.content
+    assert SmsFactor.objects.filter(user=user).count() == 1
