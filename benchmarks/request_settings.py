@@ -1,4 +1,4 @@
-"""Settings of the request benchmark (``benchmarks/requests.py``).
+"""Settings of the request benchmark (``benchmarks/request_cost.py``).
 
 The unit-test settings, with ``BENCH_DATABASE`` choosing SQLite (a file of its own) or
 PostgreSQL (``BENCH_DATABASE_URL``), the benchmark's URLs (the app's API and the floor
