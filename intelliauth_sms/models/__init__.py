@@ -7,6 +7,7 @@ from intelliauth_sms.models.flow import AuthFlow, FlowKind
 from intelliauth_sms.models.message import MessageStatus, SmsMessage
 from intelliauth_sms.models.pumping import PrefixBreaker
 from intelliauth_sms.models.recovery import SecurityAnswer, SecurityQuestion
+from intelliauth_sms.models.spend import DailySpend
 from intelliauth_sms.models.tenant import (
     DEFAULT_TENANT_SLUG,
     CountryRule,
@@ -18,6 +19,7 @@ from intelliauth_sms.models.tenant import (
 from intelliauth_sms.models.user_state import SendLock, SmsUserState
 
 __all__ = [
+    "DailySpend",
     "DEFAULT_TENANT_SLUG",
     "AuditEvent",
     "AuthFlow",

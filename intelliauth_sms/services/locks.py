@@ -4,8 +4,9 @@ Every send and every code check for a user first locks that user's ``SmsUserStat
 so two requests for one user are judged one after the other. Limits that span users (the
 per-IP and per-destination counts) lock a ``SendLock`` row named after what they count;
 the pumping breaker locks its ``PrefixBreaker`` row; the daily cost cap locks the tenant's
-policy row. Locks are always taken in the order subject (enrolment, flow, recovery) →
-user → IP → destination → prefix breaker → tenant policy, so two requests cannot deadlock.
+``DailySpend`` row of the day (``services.spend``). Locks are always taken in the order
+subject (enrolment, flow, recovery) → user → IP → destination → prefix breaker → daily
+spend, so two requests cannot deadlock.
 
 On SQLite ``select_for_update`` is a no-op and writes are serialised by the database lock;
 the race tests run on PostgreSQL.
@@ -16,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from intelliauth_sms.crypto import keyed_hash
-from intelliauth_sms.models import SendLock, SmsUserState, Tenant, TenantPolicy
+from intelliauth_sms.models import SendLock, SmsUserState, Tenant
 from intelliauth_sms.services.upsert import returning_supported, upsert_locked
 
 
@@ -64,9 +65,3 @@ def ip_lock_key(ip: str) -> str:
 def destination_lock_key(destination_hash: str) -> str:
     """The lock name for a destination number: already a keyed hash, shortened."""
     return "dest:" + destination_hash[:40]
-
-
-def lock_policy(tenant: Tenant) -> TenantPolicy:
-    """Lock and return the tenant's policy row (creating it if a tenant lacks one)."""
-    TenantPolicy.objects.get_or_create(tenant=tenant)
-    return TenantPolicy.objects.select_for_update().get(tenant=tenant)

@@ -28,11 +28,11 @@ import math
 import operator
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import reduce
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet
 
 from intelliauth_sms.client_ip import ip_bucket
 from intelliauth_sms.crypto import phone_hash
@@ -51,9 +51,9 @@ from intelliauth_sms.services.locks import (
     destination_lock_key,
     ip_lock_key,
     lock_key,
-    lock_policy,
 )
 from intelliauth_sms.services.pumping import check_breaker, lock_breaker, prefix_sends
+from intelliauth_sms.services.spend import add_high_cost_spend, high_cost_spend_on
 
 WINDOW = timedelta(hours=1)
 #: The codes the per-user sign-in cap counts: every flow's and recovery's.
@@ -164,22 +164,21 @@ def price_for(caller: Caller, country: str) -> tuple[Pricing, bool]:
 
 def high_cost_spend_today(caller: Caller, now: datetime) -> Decimal:
     """The tenant's spend on high-cost destinations since 00:00 UTC."""
-    day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    total = SmsMessage.objects.filter(
-        tenant=caller.tenant, high_cost=True, created_at__gte=day_start
-    ).aggregate(total=Sum("unit_cost"))["total"]
-    return total or Decimal("0")
+    return high_cost_spend_on(caller.tenant, now)
 
 
-def _enforce_cost_cap(
-    caller: Caller, policy: TenantPolicy, pricing: Pricing, now: datetime
-) -> None:
-    """Refuse a high-cost send that would take today's spend over the tenant's cap."""
-    if pricing.high_cost and policy.daily_high_cost_cap is not None:
-        # Under the policy row's lock, so concurrent sends cannot overspend together.
-        cap = lock_policy(caller.tenant).daily_high_cost_cap
-        if cap is not None and high_cost_spend_today(caller, now) + pricing.unit_cost > cap:
-            raise CostCapReached()
+def _charge(caller: Caller, policy: TenantPolicy, pricing: Pricing, now: datetime) -> None:
+    """Add a high-cost send to the day's spend; refuse it if that goes over the cap.
+
+    The addition locks the day's row, so concurrent sends cannot overspend together, and it
+    is rolled back with a refused send.
+    """
+    if not pricing.high_cost:
+        return
+    total = add_high_cost_spend(caller.tenant, now, pricing.unit_cost)
+    cap = policy.daily_high_cost_cap
+    if cap is not None and total > cap:
+        raise CostCapReached()
 
 
 def authorise_send(
@@ -245,7 +244,7 @@ def authorise_send(
         )
 
     try:
-        _enforce_cost_cap(caller, policy, pricing, now)
+        _charge(caller, policy, pricing, now)
     except CostCapReached as refusal:
         # A monitor-mode trip this send decided stands though the cap refuses the send.
         refusal.on_refused = monitor_trip

@@ -22,6 +22,7 @@ from intelliauth_sms.models import (
 )
 from intelliauth_sms.phone import parse_e164
 from intelliauth_sms.services import audit
+from intelliauth_sms.services.spend import add_high_cost_spend
 from intelliauth_sms.services.today import today_summary
 from tests.admin.conftest import ADMIN, body
 
@@ -52,6 +53,7 @@ def high_cost_send(side: Any, cost: str, when: datetime) -> None:
     )
     message.set_phone(parse_e164("+447400123456"))
     message.save()
+    add_high_cost_spend(side.tenant, when, Decimal(cost))  # as the gate records a send
 
 
 def test_today_counts_sends_refusals_lockouts_spend_and_recovery(side_a: Any, side_b: Any) -> None:

@@ -462,3 +462,28 @@ def test_a_refused_resend_is_audited_with_its_enrolment(
     assert SmsCode.objects.filter(subject_id=pending.id).count() == 1
     event = AuditEvent.objects.get(event_type=EventType.SMS_REFUSED)
     assert (event.failure_code, event.subject_id) == ("country_not_allowed", pending.id)
+
+
+def test_the_cap_reads_the_days_running_total_and_a_refused_send_adds_nothing(
+    sms: Any, caller: Caller, capped: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from intelliauth_sms.models import DailySpend, SmsMessage
+
+    sms.send(caller, phone=GB, deliver=False)
+    with CaptureQueriesContext(connection) as captured:
+        sms.send(caller, phone=GB, deliver=False)
+    statements = [q["sql"].lower() for q in captured.captured_queries]
+    # The cap no longer sums the day's messages: one row, raised by each high-cost send.
+    assert not any("sum(" in s and "smsmessage" in s for s in statements)
+    [row] = DailySpend.objects.filter(tenant=capped)
+    assert row.high_cost_spend == Decimal("1.0000")
+
+    with pytest.raises(CostCapReached):
+        sms.send(caller, phone=GB)
+
+    row.refresh_from_db()
+    assert row.high_cost_spend == Decimal("1.0000")  # rolled back with the refused send
+    assert SmsMessage.objects.filter(high_cost=True).count() == 2
