@@ -6,6 +6,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
@@ -67,32 +68,46 @@ def record(
     return event
 
 
+@dataclass
+class RefusalContext:
+    """Who and what a refusal is recorded for; a block that learns them only inside (it
+    reads the flow under its lock) fills them in. Without a caller nothing is recorded:
+    an unknown id is nobody's refusal, and must not fill the audit trail."""
+
+    caller: Caller | None
+    purpose: str = ""
+    phone_last4: str = ""
+    subject_id: uuid.UUID | None = None
+
+
 @contextmanager
 def refusals_recorded(
     event_type: EventType,
-    caller: Caller,
+    caller: Caller | None,
     *,
     purpose: str = "",
     phone_last4: str = "",
     subject_id: uuid.UUID | None = None,
-) -> Iterator[None]:
+) -> Iterator[RefusalContext]:
     """Record an ``SmsError`` raised inside the block as a failed event, then re-raise it.
 
     Use it *outside* the block's ``transaction.atomic()`` so the event survives the rollback.
     """
+    context = RefusalContext(caller, purpose, phone_last4, subject_id)
     try:
-        yield
+        yield context
     except SmsError as error:
-        record(
-            event_type,
-            caller,
-            outcome=Outcome.FAILURE,
-            failure_code=error.code,
-            purpose=purpose,
-            phone_last4=phone_last4,
-            subject_id=subject_id,
-            detail=error.audit_detail,
-        )
+        if context.caller is not None:
+            record(
+                event_type,
+                context.caller,
+                outcome=Outcome.FAILURE,
+                failure_code=error.code,
+                purpose=context.purpose,
+                phone_last4=context.phone_last4,
+                subject_id=context.subject_id,
+                detail=error.audit_detail,
+            )
         if error.on_refused is not None:
             error.on_refused()  # what the refusal decided, kept after the rollback
         raise

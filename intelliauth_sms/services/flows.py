@@ -157,25 +157,20 @@ def initiate_sms_step(
 
     Each call replaces the flow's previous code; at most ``auth_sms_per_hour`` per flow.
     """
-    flow = get_flow(flow_id, request=request)
-    caller = _caller(flow, request)
-    if flow.is_verified:
-        raise InvalidRequest(_("This sign-in step is already complete."))
-    factor = _choose_factor(flow, factor_id)
     with (
         audit.refusals_recorded(
-            EventType.FLOW_STEP_REFUSED,
-            caller,
-            purpose=CodePurpose.AUTHENTICATION,
-            phone_last4=factor.phone_last4,
-            subject_id=flow.id,
-        ),
+            EventType.FLOW_STEP_REFUSED, None, purpose=CodePurpose.AUTHENTICATION
+        ) as refusal,
         transaction.atomic(),
     ):
-        flow = get_flow(flow.id, request=request, lock=True)
+        # One read of the flow, under its lock: a flow verified meanwhile sends nothing.
+        flow = get_flow(flow_id, request=request, lock=True)
+        caller = _caller(flow, request)
         if flow.is_verified:
-            # Verified while this request waited for the lock: send nothing.
             raise InvalidRequest(_("This sign-in step is already complete."))
+        factor = _choose_factor(flow, factor_id)
+        refusal.caller, refusal.subject_id = caller, flow.id
+        refusal.phone_last4 = factor.phone_last4
         if flow.factor_id != factor.pk:
             flow.factor = factor
             flow.save(update_fields=["factor"])
@@ -206,20 +201,19 @@ def verify_flow_code(
     The one check of every flow kind (sign-in, step-up, recovery): the code core judges the
     code under the user's lock, and the verified flow is recorded, audited and signalled.
     """
-    flow = get_flow(flow_id, request=request, kinds=kinds)
-    caller = _caller(flow, request)
-    purpose = _PURPOSE[FlowKind(flow.kind)]
-    last4 = flow.factor.phone_last4 if flow.factor else ""
-    with audit.refusals_recorded(
-        EventType.CODE_CHECKED,
-        caller,
-        purpose=purpose,
-        phone_last4=last4,
-        subject_id=flow.id,
+    with (
+        audit.refusals_recorded(EventType.CODE_CHECKED, None) as refusal,
+        transaction.atomic(),
     ):
+        # One read of the flow, under its lock; then the typed code's format (a malformed
+        # code is refused, audited and not counted, before anything is judged).
+        flow = get_flow(flow_id, request=request, lock=True, kinds=kinds)
+        caller = _caller(flow, request)
+        purpose = _PURPOSE[FlowKind(flow.kind)]
+        last4 = flow.factor.phone_last4 if flow.factor else ""
+        refusal.caller, refusal.purpose, refusal.subject_id = caller, purpose, flow.id
+        refusal.phone_last4 = last4
         typed = codes.normalise_code(code)
-    with transaction.atomic():
-        flow = get_flow(flow.id, request=request, lock=True, kinds=kinds)
         # Judged (and audited) even on a verified flow: its code is used, so the answer is
         # ``code_expired``, or ``locked`` while the user's lockout lasts (CONTRACT §3).
         verdict = codes.check_code(

@@ -161,6 +161,36 @@ def test_concurrent_correct_codes_verify_the_flow_exactly_once(
     assert (state.failed_attempts, state.consecutive_failures) == (0, 0)
 
 
+def test_initiates_racing_a_verification_send_nothing_once_the_flow_is_verified(
+    flow: AuthFlow, outbox: list[Any]
+) -> None:
+    assert initiate(APIClient(), flow.id).status_code == 202
+    code = last_code(outbox)
+    threads = clients(3)
+
+    def act(i: int) -> tuple[int, str | None]:
+        if i == 0:
+            return answer(complete(threads[i], flow.id, code))
+        return answer(initiate(threads[i], flow.id))
+
+    answers = race(3, act)
+
+    # Each initiate either came before the verification (it sent a code, which replaced
+    # the one being typed: the verification then answers code_expired) or after it (the
+    # flow is verified: invalid_request, nothing sent). Never both a verification and a
+    # later send.
+    sends = answers[1:].count((202, None))
+    assert sends + answers[1:].count((400, "invalid_request")) == 2
+    assert SmsMessage.objects.filter(subject_id=flow.id).count() == 1 + sends
+    flow.refresh_from_db()
+    if answers[0] == (200, None):
+        assert sends == 0 and flow.verified_at is not None
+        assert not SmsCode.objects.filter(subject_id=flow.id, state=CodeState.ACTIVE).exists()
+    else:
+        assert answers[0] == (400, "code_expired") and sends >= 1
+        assert flow.verified_at is None
+
+
 def test_concurrent_wrong_codes_across_two_flows_judge_at_most_max_failed_attempts(
     flow: AuthFlow, policy: TenantPolicy, outbox: list[Any]
 ) -> None:
