@@ -189,6 +189,26 @@ LISTED_FACTOR = obj(
 )
 
 
+#: The 429 answers' header; absent while a lockout lasts until support unlocks the user.
+RETRY_AFTER_HEADER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    description="Seconds to wait, as `retry_after` in the body.",
+    response=[429],
+)
+#: A full number must not stay in a browser or proxy cache (CONTRACT §3).
+NO_STORE_HEADER = OpenApiParameter(
+    "Cache-Control",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    pattern="no-store",
+    description="Includes `no-store`.",
+    response=[200],
+)
+
+
 def answer(schema: Schema | None, description: str) -> OpenApiResponse:
     """A success response; ``None`` for one without a body (204)."""
     return OpenApiResponse(schema, description=description)
@@ -231,6 +251,8 @@ def operation(
     parameters = [
         OpenApiParameter(name, OpenApiTypes.UUID, OpenApiParameter.PATH) for name in ids
     ] + more.pop("parameters", [])
+    if {"locked", "rate_limited"} & set(errors):
+        parameters.append(RETRY_AFTER_HEADER)
     return {
         "tags": [tag],
         "summary": summary,
@@ -318,6 +340,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
                 )
             },
             errors=(*SENSITIVE, *BODY, "not_found"),
+            parameters=[NO_STORE_HEADER],
         )
     },
     VIEWS + "ReauthenticationView": {

@@ -132,6 +132,15 @@ def test_refusals_are_documented_where_the_contract_puts_them(schema: dict[str, 
     assert "already_enrolled" in codes("POST", "enrolments/", 409)
 
 
+def test_the_retry_after_and_no_store_headers_are_documented(schema: dict[str, Any]) -> None:
+    ops = operations(schema)
+    for (method, path), operation in ops.items():
+        if "429" in operation["responses"]:
+            assert "Retry-After" in operation["responses"]["429"]["headers"], (method, path)
+    revealed = ops[("POST", PREFIX + "factors/{factor_id}/reveal/")]["responses"]["200"]
+    assert revealed["headers"]["Cache-Control"]["required"] is True
+
+
 def test_flow_and_webhook_endpoints_need_no_credential(schema: dict[str, Any]) -> None:
     ops = operations(schema)
     assert ops[("POST", PREFIX + "flows/{flow_id}/sms/initiate/")]["security"] == [{}]
