@@ -8,7 +8,7 @@ DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/intelliauth_sms
 REDIS_URL ?= redis://127.0.0.1:6379/0
 CELERY_BROKER_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: demo test test-services test-scale test-browser lint clean
+.PHONY: demo test test-services test-scale test-openapi test-browser lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,7 @@ test: $(VENV)/.installed
 	$(BIN)/pytest
 
 # The whole suite, services-marked tests included: this `-m` replaces the one in
-# pyproject.toml's addopts, and leaves out only the browser tier (`make test-browser`).
+# pyproject.toml's addopts, and leaves out only the browser and openapi tiers.
 # The URLs are passed to this recipe only, so `make demo` keeps its SQLite defaults.
 # INTELLIAUTH_SMS_FILE_PATH is emptied: it is the switch that turns tests.settings_services
 # into the Celery worker's settings (tests/concurrency).
@@ -46,7 +46,7 @@ test-services: $(VENV)/.installed
 	REDIS_URL='$(REDIS_URL)' \
 	CELERY_BROKER_URL='$(CELERY_BROKER_URL)' \
 	INTELLIAUTH_SMS_FILE_PATH= \
-	$(BIN)/pytest -m "not browser and not scale" -p no:randomly
+	$(BIN)/pytest -m "not browser and not scale and not openapi" -p no:randomly
 
 # Several processes, as in production: gunicorn with 4 workers, two Celery workers and
 # beat on PostgreSQL and the Redis cache, with a Redis broker of the tier's own (started on
@@ -59,6 +59,18 @@ test-scale: $(VENV)/.installed
 	CELERY_BROKER_URL='redis://127.0.0.1:$(SCALE_BROKER_PORT)/0' \
 	INTELLIAUTH_SMS_FILE_PATH= \
 	$(BIN)/pytest -m scale -p no:randomly tests/scale
+
+# schemathesis against the example site's OpenAPI schema (tests/openapi), on SQLite and
+# then on PostgreSQL and Redis (the same URLs as the services tier). Every generated request
+# must get an answer that is no server error and that the schema documents.
+test-openapi: $(VENV)/.installed
+	$(BIN)/pytest -m openapi -p no:randomly
+	DJANGO_SETTINGS_MODULE=tests.settings_services \
+	DATABASE_URL='$(DATABASE_URL)' \
+	REDIS_URL='$(REDIS_URL)' \
+	CELERY_BROKER_URL='$(CELERY_BROKER_URL)' \
+	INTELLIAUTH_SMS_FILE_PATH= \
+	$(BIN)/pytest -m openapi -p no:randomly
 
 # The demo pages in a real browser: Playwright drives the system's Chromium
 # (/usr/bin/chromium, `apt-get install chromium`; never `playwright install`) against a live

@@ -6,6 +6,7 @@ Set DATABASE_URL, REDIS_URL and CELERY_BROKER_URL to use real services.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -131,6 +132,26 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
 }
+
+# The API's OpenAPI schema at /api/schema/ and Swagger UI at /api/docs/, when the `openapi`
+# extra (drf-spectacular) is installed; the Swagger UI files come from
+# drf-spectacular-sidecar when it is installed too, else from a CDN.
+if importlib.util.find_spec("drf_spectacular") is not None:
+    INSTALLED_APPS.append("drf_spectacular")
+    REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
+    SPECTACULAR_SETTINGS = {
+        "TITLE": "intelliauth-sms example site",
+        "DESCRIPTION": (
+            "The SMS second-factor API of intelliauth-sms: enrolment, factors, sign-in "
+            "flows, recovery and the SMS providers' delivery webhooks."
+        ),
+        "VERSION": "1",
+        "SERVE_INCLUDE_SCHEMA": False,
+    }
+    if importlib.util.find_spec("drf_spectacular_sidecar") is not None:
+        INSTALLED_APPS.append("drf_spectacular_sidecar")
+        SPECTACULAR_SETTINGS["SWAGGER_UI_DIST"] = "SIDECAR"
+        SPECTACULAR_SETTINGS["SWAGGER_UI_FAVICON_HREF"] = "SIDECAR"
 
 # Codes are printed to the runserver console.
 INTELLIAUTH_SMS = {"SMS_BACKEND": "intelliauth_sms.backends.console.SmsBackend"}

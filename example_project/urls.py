@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -18,3 +19,12 @@ urlpatterns = [
     # The demo's own pages: /account/; / -> /account/.
     path("", include("example_project.demo.urls")),
 ]
+
+if apps.is_installed("drf_spectacular"):
+    from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+    urlpatterns[-1:-1] = [
+        # The API's OpenAPI 3 schema (YAML, or JSON with ?format=json) and Swagger UI.
+        path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+        path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 from django.apps import AppConfig
 from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_delete, post_migrate, post_save
@@ -33,3 +35,6 @@ class IntelliAuthSmsConfig(AppConfig):
         user_logged_in.connect(
             mfa.forget_on_password_login, dispatch_uid="iasms_forget_mfa_time_on_login"
         )
+        if importlib.util.find_spec("drf_spectacular") is not None:
+            # The ``openapi`` extra: registers the API's schema with drf-spectacular.
+            from intelliauth_sms.api import openapi  # noqa: F401

@@ -1,5 +1,7 @@
 """Fast test settings: in-memory SQLite, local-memory cache, Celery tasks run inline."""
 
+import importlib.util
+
 SECRET_KEY = "tests-secret-key-not-for-production"
 FIELD_ENCRYPTION_KEY = "p8VTFzTy8kimuyotdNd8WW-aLc4Yi_M_RXajNaW0Dhc="
 DEBUG = False
@@ -58,7 +60,7 @@ STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGIN_URL = "/admin/login/"
 
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, object] = {
     # No HTTP Basic: a password-only credential. tests/api/test_mfa_bound_access.py turns
     # it on where it proves that Basic never passes the MFA-bound rule.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -66,6 +68,18 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
+
+# The API's OpenAPI schema (the `openapi` extra), set up as example_project.settings does
+# it, so tests/openapi and tests/api/test_openapi_schema.py serve example_project.urls'
+# /api/schema/ and /api/docs/.
+if importlib.util.find_spec("drf_spectacular") is not None:
+    INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar"]
+    REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
+    SPECTACULAR_SETTINGS = {
+        "SERVE_INCLUDE_SCHEMA": False,
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    }
 
 INTELLIAUTH_SMS = {
     "SMS_BACKEND": "intelliauth_sms.backends.locmem.SmsBackend",

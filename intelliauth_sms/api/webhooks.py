@@ -78,7 +78,7 @@ def twilio_signature(auth_token: str, url: str, params: Mapping[str, list[str]])
     data = url + "".join(
         name + value for name in sorted(params) for value in sorted(set(params[name]))
     )
-    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
+    digest = hmac.new(auth_token.encode(), _utf8(data), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 
 
@@ -92,8 +92,23 @@ def vonage_signature(secret: str, method: str, params: Mapping[str, str]) -> str
     )
     if method == "md5hash":
         # Not a security choice of ours: it is Vonage's default signing method.
-        return hashlib.md5((query + secret).encode(), usedforsecurity=False).hexdigest()
-    return hmac.new(secret.encode(), query.encode(), VONAGE_HMACS[method]).hexdigest()
+        return hashlib.md5(_utf8(query + secret), usedforsecurity=False).hexdigest()
+    return hmac.new(secret.encode(), _utf8(query), VONAGE_HMACS[method]).hexdigest()
+
+
+def _utf8(text: str) -> bytes:
+    # A JSON body may carry lone surrogates ("\ud9a8"), which strict UTF-8 cannot encode.
+    # Kept as they came, they only make a signature no provider sent, which is refused.
+    return text.encode("utf-8", "surrogatepass")
+
+
+def signature_matches(expected: str, given: str) -> bool:
+    """Constant-time comparison of an ASCII signature with one from the request.
+
+    ``hmac.compare_digest`` raises ``TypeError`` for text that is not ASCII, which a header
+    (latin-1 over WSGI) or a JSON body may be: such a signature simply does not match.
+    """
+    return given.isascii() and hmac.compare_digest(expected, given)
 
 
 def _report_once(
@@ -153,7 +168,7 @@ class TwilioStatusView(WebhookView):
         params = {name: form.getlist(name) for name in form}
         # Twilio signs the URL it called: the one the send asked for, when it did.
         url = str(config.get("STATUS_CALLBACK") or request.build_absolute_uri())
-        if not hmac.compare_digest(twilio_signature(token, url, params), given):
+        if not signature_matches(twilio_signature(token, url, params), given):
             raise _refuse("twilio", "the signature does not match")
         _report_once(
             "twilio",
@@ -180,7 +195,7 @@ class VonageStatusView(WebhookView):
         if not secret or not given or (method != "md5hash" and method not in VONAGE_HMACS):
             raise _refuse("vonage", "no signature, or no signature secret configured")
         expected = vonage_signature(secret, method, params)
-        if not hmac.compare_digest(expected, given.lower()):
+        if not signature_matches(expected, given.lower()):
             raise _refuse("vonage", "the signature does not match")
         try:
             age = abs(timezone.now().timestamp() - int(params.get("timestamp", "")))

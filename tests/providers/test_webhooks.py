@@ -304,3 +304,31 @@ def test_without_a_signature_secret_vonage_receipts_are_refused(
     settings: Any, sent: SmsMessage
 ) -> None:
     assert vonage_receipt("delivered").status_code == 403
+
+
+# --- signatures that are not ASCII (found by the openapi tier's schemathesis run) -------------
+
+
+def test_a_twilio_signature_with_non_ascii_characters_is_refused_not_a_server_error(
+    providers: Any, sent: SmsMessage
+) -> None:
+    # WSGI hands headers over as latin-1; hmac.compare_digest refuses to compare such text.
+    response = twilio_callback("delivered", signature="sïgnature\x9d")
+
+    assert response.status_code == 403 and response.json()["error"]["code"] == "invalid_signature"
+    assert status_of(sent)[0] == MessageStatus.SENT
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"sig": "\x9d"}, {"sig": "é" * 32}, {"nonce": "\ud9a8", "sig": "0" * 32}],
+    ids=["non-ascii-sig", "non-ascii-sig-right-length", "lone-surrogate-in-a-value"],
+)
+def test_a_json_vonage_receipt_with_text_that_is_not_ascii_is_refused(
+    providers: Any, sent: SmsMessage, extra: dict[str, str]
+) -> None:
+    # JSON may carry any text, lone surrogates (\\ud9a8) included, which UTF-8 cannot encode.
+    response = vonage_receipt("delivered", json=True, **extra)
+
+    assert response.status_code == 403 and response.json()["error"]["code"] == "invalid_signature"
+    assert status_of(sent)[0] == MessageStatus.SENT
