@@ -1,6 +1,6 @@
 """What one request of the app costs, next to a bare DRF view doing one indexed SELECT.
 
-    .venv/bin/python benchmarks/request_cost.py                    # SQLite, then PostgreSQL (~2 min)
+    .venv/bin/python benchmarks/request_cost.py          # SQLite, then PostgreSQL (~2 min)
     .venv/bin/python benchmarks/request_cost.py --database sqlite --calls 300
     .venv/bin/python benchmarks/request_cost.py --database postgres --broker redis://127.0.0.1:6379/13
     .venv/bin/python benchmarks/request_cost.py --database postgres --seed 1000000
