@@ -76,21 +76,17 @@ def resend_enrolment_code(
 ) -> tuple[PendingEnrolment, codes.IssuedCode]:
     """Send a new code for a pending enrolment; the previous code stops working."""
     caller = Caller.for_user(user, request)
-    # Look the enrolment up outside the audited block: a foreign id is not a send refusal.
-    enrolment = get_owned(
-        PendingEnrolment.objects.filter(user=user, completed_at__isnull=True), enrolment_id
-    )
     with (
         audit.refusals_recorded(
-            EventType.SMS_REFUSED,
-            caller,
-            purpose=CodePurpose.ENROLMENT,
-            phone_last4=enrolment.phone_last4,
-            subject_id=enrolment.id,
-        ),
+            EventType.SMS_REFUSED, None, purpose=CodePurpose.ENROLMENT
+        ) as refusal,
         transaction.atomic(),
     ):
-        enrolment = _pending(user, enrolment.id)
+        # One read, under the enrolment's lock. A foreign or unknown id raises before the
+        # refusal's subject is known, and is not recorded as a send refusal.
+        enrolment = _pending(user, enrolment_id)
+        refusal.caller, refusal.subject_id = caller, enrolment.id
+        refusal.phone_last4 = enrolment.phone_last4
         issued = codes.issue_code(
             caller,
             purpose=CodePurpose.ENROLMENT,
@@ -105,19 +101,20 @@ def complete_enrolment(
 ) -> SmsFactor:
     """Check the code; on success the phone becomes an ``SmsFactor`` (signal + email)."""
     caller = Caller.for_user(user, request)
-    enrolment = get_owned(PendingEnrolment.objects.filter(user=user), enrolment_id)
-    with audit.refusals_recorded(
-        EventType.CODE_CHECKED,
-        caller,
-        purpose=CodePurpose.ENROLMENT,
-        phone_last4=enrolment.phone_last4,
-        subject_id=enrolment.id,
+    with (
+        audit.refusals_recorded(
+            EventType.CODE_CHECKED, None, purpose=CodePurpose.ENROLMENT
+        ) as refusal,
+        transaction.atomic(),
     ):
-        typed = codes.normalise_code(code)
-    with transaction.atomic():
+        # One read, under the enrolment's lock; then the typed code's format (a malformed
+        # code is refused, audited and not counted, before anything is judged).
         enrolment = get_owned(
-            PendingEnrolment.objects.select_for_update().filter(user=user), enrolment.id
+            PendingEnrolment.objects.select_for_update().filter(user=user), enrolment_id
         )
+        refusal.caller, refusal.subject_id = caller, enrolment.id
+        refusal.phone_last4 = enrolment.phone_last4
+        typed = codes.normalise_code(code)
         if enrolment.completed_at is not None:
             verdict = codes.Verdict(
                 error=CodeExpired(ttl_seconds=current_policy(caller).code_ttl_seconds)
@@ -139,7 +136,7 @@ def complete_enrolment(
 
 def _enrol(caller: Caller, enrolment: PendingEnrolment) -> SmsFactor:
     now = timezone.now()
-    factor = SmsFactor(user=caller.user, tenant=enrolment.tenant, purpose=enrolment.purpose)
+    factor = SmsFactor(user=caller.user, tenant_id=enrolment.tenant_id, purpose=enrolment.purpose)
     factor.set_phone(enrolment.phone)
     try:
         with transaction.atomic():

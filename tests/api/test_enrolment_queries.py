@@ -20,10 +20,10 @@ pytestmark = pytest.mark.django_db
 #: the rolling windows, the country rule, the code, the message, the audit event and two
 #: savepoint statements.
 ENROLMENT_QUERIES = 16
-#: The access check, the tenant, the enrolment (read, then locked), the user's state, the
+#: The access check, the tenant, the enrolment (read once, locked), the user's state, the
 #: policy, the code (read, then used), the audit of the check, the factor, clearing the
 #: enrolment's number, the audit of the enrolment and the savepoint statements.
-ENROLMENT_COMPLETE_QUERIES = 17
+ENROLMENT_COMPLETE_QUERIES = 15
 URL = "/api/mfa/sms/enrolments/"
 
 
