@@ -37,7 +37,12 @@ from intelliauth_sms.services import audit, dispatch
 from intelliauth_sms.services.context import Caller
 from intelliauth_sms.services.delivery_claim import payload_check
 from intelliauth_sms.services.locks import lock_user_state
-from intelliauth_sms.services.policy import authorise_send, current_policy, ensure_not_locked
+from intelliauth_sms.services.policy import (
+    authorise_send,
+    current_policy,
+    ensure_not_locked,
+    policy_for_send,
+)
 from intelliauth_sms.services.pumping import prefix_hash
 
 CODE_DIGITS = 6
@@ -95,7 +100,7 @@ def issue_code(
     """
     now = timezone.now()
     state = lock_user_state(caller.user, caller.tenant)
-    policy = current_policy(caller)
+    policy = policy_for_send(caller, destination.country)
     try:
         pricing = authorise_send(
             caller,

@@ -32,7 +32,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import reduce
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 
 from intelliauth_sms.client_ip import ip_bucket
 from intelliauth_sms.crypto import phone_hash
@@ -144,20 +153,47 @@ def _count_windows(windows: dict[str, Window], now: datetime) -> dict[str, int]:
     return {name: counted[name] or 0 for name in windows}
 
 
-def price_for(caller: Caller, country: str) -> tuple[Pricing, bool]:
-    """The price of a send to ``country`` and whether the tenant's rules allow it."""
-    rules = {rule.country: rule for rule in CountryRule.objects.filter(tenant=caller.tenant)}
-    rule = rules.get(country)
-    allow_list_mode = any(r.action == CountryRule.Action.ALLOW for r in rules.values())
-    if rule is not None and rule.action == CountryRule.Action.BLOCK:
+_PRICE = DecimalField(max_digits=10, decimal_places=4)
+
+
+def policy_for_send(caller: Caller, country: str) -> TenantPolicy:
+    """The tenant's policy with what its country rules say about ``country``, in one query
+    (``price_for`` reads them from it): the rule's action, price and cost class, and whether
+    any rule allows a country (allow-list mode)."""
+    rules = CountryRule.objects.filter(tenant=OuterRef("tenant"))
+    rule = rules.filter(country=country)
+    policy = (
+        TenantPolicy.objects.filter(tenant=caller.tenant)
+        .annotate(
+            rule_action=Subquery(rule.values("action")[:1]),
+            rule_unit_cost=Subquery(
+                rule.values("unit_cost")[:1],
+                output_field=DecimalField(max_digits=10, decimal_places=4),
+            ),
+            rule_high_cost=Subquery(rule.values("high_cost")[:1], output_field=BooleanField()),
+            allow_list_mode=Exists(rules.filter(action=CountryRule.Action.ALLOW)),
+        )
+        .first()
+    )
+    return policy if policy is not None else current_policy(caller)
+
+
+def price_for(policy: TenantPolicy, caller: Caller, country: str) -> tuple[Pricing, bool]:
+    """The price of a send to ``country`` and whether the tenant's rules allow it, from a
+    ``policy_for_send`` policy (or by reading the rules, for a plain one)."""
+    if not hasattr(policy, "allow_list_mode"):
+        policy = policy_for_send(caller, country)
+    action = getattr(policy, "rule_action", None)
+    if action == CountryRule.Action.BLOCK:
         allowed = False
-    elif allow_list_mode:
-        allowed = rule is not None and rule.action == CountryRule.Action.ALLOW
+    elif getattr(policy, "allow_list_mode", False):
+        allowed = action == CountryRule.Action.ALLOW
     else:
         allowed = True
+    cost = getattr(policy, "rule_unit_cost", None)
     pricing = Pricing(
-        unit_cost=rule.unit_cost if rule else Decimal("0"),
-        high_cost=bool(rule and rule.high_cost),
+        unit_cost=Decimal(str(cost)) if cost is not None else Decimal("0"),
+        high_cost=bool(getattr(policy, "rule_high_cost", False)),
     )
     return pricing, allowed
 
@@ -233,7 +269,7 @@ def authorise_send(
         if window.limit is not None and counts[name] >= window.limit:
             _enforce_rolling_limit(SmsMessage.objects.filter(window.sends), window.limit, now)
 
-    pricing, allowed = price_for(caller, destination.country)
+    pricing, allowed = price_for(policy, caller, destination.country)
     if not allowed:
         raise CountryNotAllowed()
 

@@ -16,10 +16,10 @@ from tests.conftest import last_code
 pytestmark = pytest.mark.django_db
 
 #: The access check (has the user a factor?), the tenant, the duplicate-number check, the
-#: pending enrolment, the user's state, the policy, the address, number and prefix locks,
-#: the rolling windows, the country rule, the code, the message, the audit event and two
-#: savepoint statements.
-ENROLMENT_QUERIES = 16
+#: pending enrolment, the user's state, the policy with its rule for the country, the
+#: address, number and prefix locks, the rolling windows, the code, the message, the audit
+#: event and two savepoint statements.
+ENROLMENT_QUERIES = 15
 #: The access check, the tenant, the enrolment (read once, locked), the user's state, the
 #: policy, the code (read, then used), the audit of the check, the factor, clearing the
 #: enrolment's number, the audit of the enrolment and the savepoint statements.
