@@ -28,7 +28,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -96,9 +95,6 @@ if OPTIONS.database == "postgres":
     ) as admin:  # fmt: skip
         admin.execute(f'DROP DATABASE IF EXISTS "{url["NAME"]}"')
         admin.execute(f'CREATE DATABASE "{url["NAME"]}"')
-else:
-    # The file benchmarks/request_settings.py names: a fresh one for each run.
-    (Path(tempfile.gettempdir()) / "intelliauth_sms_request_bench.sqlite3").unlink(missing_ok=True)
 
 import django  # noqa: E402
 
