@@ -13,16 +13,23 @@ from __future__ import annotations
 
 import logging
 import secrets
+from contextlib import nullcontext
 from dataclasses import asdict
 from smtplib import SMTPException
 from typing import Any
 
 from celery import shared_task
 from celery.exceptions import Reject
+from django.utils import translation
 
 from intelliauth_sms.services import delivery, dispatch, notifications, requeue
 
 logger = logging.getLogger("intelliauth_sms.tasks")
+
+
+def _language(language: str | None) -> Any:
+    """Render in ``language`` (the request's), or in the worker's default if none."""
+    return translation.override(language) if language else nullcontext()
 
 
 @shared_task(
@@ -33,9 +40,12 @@ logger = logging.getLogger("intelliauth_sms.tasks")
     reject_on_worker_lost=True,
     max_retries=delivery.MAX_SEND_ATTEMPTS,
 )
-def deliver_sms(self: Any, message_id: str, sealed_code: str) -> Any:
-    """Deliver one queued SMS (at most once); retried later after a transient failure."""
-    outcome = delivery.deliver(message_id, sealed_code)
+def deliver_sms(self: Any, message_id: str, sealed_code: str, language: str = "") -> Any:
+    """Deliver one queued SMS (at most once), its text in ``language``; retried later after
+    a transient failure. ``language`` is the one active in the request that sent the code;
+    a task without it (queued by an earlier version) renders in the worker's default."""
+    with _language(language):
+        outcome = delivery.deliver(message_id, sealed_code)
     if outcome.retry_in is not None:
         try:
             # ``throw=False``: a worker publishes the retry and ends this run; run eagerly
@@ -65,7 +75,12 @@ def email_retry_delay(retries: int) -> int:
     max_retries=EMAIL_MAX_RETRIES,
 )
 def send_security_email(
-    self: Any, user_id: Any, kind: str, context: dict[str, Any], purpose: str = ""
+    self: Any,
+    user_id: Any,
+    kind: str,
+    context: dict[str, Any],
+    purpose: str = "",
+    language: str = "",
 ) -> Any:
     """Email the user a security notice; retried with backoff, its outcome audited.
 
@@ -73,7 +88,8 @@ def send_security_email(
     dropped: it never blocks or undoes the step that caused it.
     """
     try:
-        sent = notifications.send_security_email(user_id, kind, context)
+        with _language(language):
+            sent = notifications.send_security_email(user_id, kind, context)
     except (SMTPException, OSError) as exc:
         if self.request.retries < EMAIL_MAX_RETRIES:
             # ``throw=False``: a worker schedules the retry and ends this run; run eagerly

@@ -58,6 +58,9 @@ class SmsMessage(EncryptedPhone):
     error = models.CharField(_("error"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"))
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # The language active in the request that sent it: the SMS text is written in it, also
+    # when a retry or the sweep sends it later.
+    language = models.CharField(_("language"), max_length=16, blank=True)
     # A keyed hash of the message id and its current code: the delivery task's one-statement
     # claim checks its sealed code against it (``services.delivery_claim``).
     payload_check = models.CharField(_("payload check"), max_length=64, blank=True)

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from intelliauth_sms import signals
 from intelliauth_sms.client_ip import ip_bucket
@@ -148,6 +149,7 @@ def issue_code(
     message.set_phone(destination)
     message.prefix_hash = prefix_hash(destination.e164)
     message.payload_check = payload_check(message.id, plaintext)
+    message.language = get_language() or ""  # the SMS goes out in this request's language
     message.save()
     audit.record(
         EventType.SMS_SENT,
@@ -158,10 +160,10 @@ def issue_code(
         detail={"country": destination.country},
     )
     sealed = encrypt_secret(plaintext)
-    message_id = str(message.id)
+    message_id, language = str(message.id), message.language
 
     def queue_delivery() -> None:
-        if not dispatch.deliver_sms(message_id, sealed):
+        if not dispatch.deliver_sms(message_id, sealed, language):
             # The broker is down: the request still answers, the message stays queued
             # (CONTRACT §7), and support can see why it has not gone out yet.
             audit.record(

@@ -55,14 +55,18 @@ def publish(name: str, *args: Any) -> bool:
     return True
 
 
-def deliver_sms(message_id: str, sealed_code: str) -> bool:
-    """Queue the delivery of one message (call from ``transaction.on_commit``).
+def deliver_sms(message_id: str, sealed_code: str, language: str = "") -> bool:
+    """Queue the delivery of one message (call from ``transaction.on_commit``), its text in
+    ``language`` (the request's; empty: the worker's default).
 
     ``False`` when the broker cannot be reached: the message stays ``queued``.
     """
-    return publish(DELIVER_SMS, message_id, sealed_code)
+    return publish(DELIVER_SMS, message_id, sealed_code, language)
 
 
-def security_email(user_id: Any, kind: str, context: dict[str, Any], purpose: str = "") -> bool:
-    """Queue a security notification email (call from ``transaction.on_commit``)."""
-    return publish(SEND_SECURITY_EMAIL, user_id, kind, context, purpose)
+def security_email(
+    user_id: Any, kind: str, context: dict[str, Any], purpose: str = "", language: str = ""
+) -> bool:
+    """Queue a security notification email (call from ``transaction.on_commit``), written
+    in ``language`` (the request's; empty: the worker's default)."""
+    return publish(SEND_SECURITY_EMAIL, user_id, kind, context, purpose, language)

@@ -99,5 +99,6 @@ def _requeue(message_id: uuid.UUID, now: datetime) -> str:
             ip=message.client_ip,
         )
         sealed = encrypt_secret(plaintext)
-        transaction.on_commit(lambda: dispatch.deliver_sms(str(message.id), sealed))
+        language = message.language
+        transaction.on_commit(lambda: dispatch.deliver_sms(str(message.id), sealed, language))
     return "requeued"

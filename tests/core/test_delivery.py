@@ -76,7 +76,7 @@ def test_the_task_payload_holds_neither_the_number_nor_the_code(
     payload = repr(published) + repr(seen_by_worker)
     for secret in (sent.code, US, NATIONAL, NATIONAL[-7:]):
         assert secret not in payload
-    message_id, sealed = published[0][1]
+    message_id, sealed, _language = published[0][1]
     assert message_id == str(sent.issued.message.pk)
     assert decrypt_secret(sealed) == sent.code  # the code travels, encrypted
     assert outbox[-1].to == US
@@ -220,7 +220,7 @@ def test_a_payload_sealing_another_code_sends_nothing_and_leaves_the_message_to_
 ) -> None:
     sent = sms.send(caller, deliver=False)
     sent.callbacks[0]()
-    (_task, message_id, sealed) = queued[0]
+    (_task, message_id, sealed, _language) = queued[0]
     forged = encrypt_secret(wrong(decrypt_secret(sealed)))
 
     assert deliver(message_id, forged).status is None
@@ -248,7 +248,7 @@ def test_a_corrupted_payload_sends_nothing(
 ) -> None:
     sent = sms.send(caller, deliver=False)
     sent.callbacks[0]()
-    (_task, message_id, sealed) = queued[0]
+    (_task, message_id, sealed, _language) = queued[0]
 
     assert deliver(message_id, corrupt(sealed)).status is None
     sent.message.refresh_from_db()
