@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 import secrets
+from contextlib import nullcontext
 from smtplib import SMTPException
 from typing import Any
 
 from celery import shared_task
+from django.utils import translation
 from kombu.exceptions import OperationalError
 
 from intelliauth_sms.conf import app_settings
@@ -20,11 +22,16 @@ logger = logging.getLogger("intelliauth_sms.tasks")
 
 
 @shared_task(name="intelliauth_sms.deliver_sms", ignore_result=True)
-def deliver_sms(message_id: str, sealed_code: str) -> str | None:
-    """Deliver one queued SMS (at most once)."""
+def deliver_sms(message_id: str, sealed_code: str, language: str | None = None) -> str | None:
+    """Deliver one queued SMS (at most once), its text in ``language``.
+
+    ``language`` is the one active in the request that sent the code; a task queued by a
+    version without it (``None``) renders in the worker's default language.
+    """
     from intelliauth_sms.services.delivery import deliver
 
-    status = deliver(message_id, sealed_code)
+    with translation.override(language) if language else nullcontext():
+        status = deliver(message_id, sealed_code)
     return None if status is None else str(status)
 
 
@@ -46,9 +53,17 @@ def email_retry_delay(retries: int) -> int:
     max_retries=EMAIL_MAX_RETRIES,
 )
 def send_security_email(
-    self: Any, user_id: Any, kind: str, context: dict[str, Any], purpose: str = ""
+    self: Any,
+    user_id: Any,
+    kind: str,
+    context: dict[str, Any],
+    purpose: str = "",
+    language: str | None = None,
 ) -> Any:
     """Email the user a security notice; retried with backoff, its outcome audited.
+
+    The notice is written in ``language``, the one active when the change was made
+    (``None``, from a task queued by an older version: the worker's default).
 
     A notice that still fails after the last retry is recorded as ``email_failed`` and
     dropped: it never blocks or undoes the step that caused it.
@@ -57,7 +72,8 @@ def send_security_email(
     from intelliauth_sms.services.notifications import send_security_email as send
 
     try:
-        sent = send(user_id, kind, context)
+        with translation.override(language) if language else nullcontext():
+            sent = send(user_id, kind, context)
     except (SMTPException, OSError) as exc:
         if self.request.retries < EMAIL_MAX_RETRIES:
             # ``throw=False``: a worker schedules the retry and ends this run; run eagerly
@@ -99,19 +115,30 @@ def _apply(task: Any, *args: Any) -> bool:
     return True
 
 
-def enqueue_delivery(message_id: str, sealed_code: str) -> bool:
+def enqueue_delivery(message_id: str, sealed_code: str, language: str | None = None) -> bool:
     """Queue the delivery task (call from ``transaction.on_commit``).
 
+    The SMS is written in ``language``, by default the language active now (the request's).
     ``False`` when the broker cannot be reached: the message stays ``queued``.
     """
-    return _apply(deliver_sms, message_id, sealed_code)
+    return _apply(deliver_sms, message_id, sealed_code, language or translation.get_language())
 
 
 def enqueue_security_email(
-    user_id: Any, kind: str, context: dict[str, Any], purpose: str = ""
+    user_id: Any, kind: str, context: dict[str, Any], purpose: str = "", language: str | None = None
 ) -> bool:
-    """Queue a security notification email (call from ``transaction.on_commit``)."""
-    return _apply(send_security_email, user_id, kind, context, purpose)
+    """Queue a security notification email (call from ``transaction.on_commit``).
+
+    Written in ``language``, by default the language active now (the request's).
+    """
+    return _apply(
+        send_security_email,
+        user_id,
+        kind,
+        context,
+        purpose,
+        language or translation.get_language(),
+    )
 
 
 @shared_task(name="intelliauth_sms.clean_up", ignore_result=True)

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from intelliauth_sms import signals
 from intelliauth_sms.client_ip import ip_bucket
@@ -140,9 +141,10 @@ def issue_code(
     )
     sealed = encrypt_secret(plaintext)
     message_id = str(message.id)
+    language = get_language()  # the SMS goes out in the language of this request
 
     def queue_delivery() -> None:
-        if not enqueue_delivery(message_id, sealed):
+        if not enqueue_delivery(message_id, sealed, language):
             # The broker is down: the request still answers, the message stays queued
             # (CONTRACT §7), and support can see why it has not gone out yet.
             audit.record(

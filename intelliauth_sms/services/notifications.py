@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from intelliauth_sms.conf import app_settings
@@ -67,7 +68,8 @@ def notify(user: Any, kind: str, context: dict[str, Any], *, purpose: str = "") 
     from intelliauth_sms.tasks import enqueue_security_email
 
     user_id, payload = user.pk, _serialisable(context)
-    transaction.on_commit(lambda: enqueue_security_email(user_id, kind, payload, purpose))
+    language = get_language()  # the notice is written in the language of this request
+    transaction.on_commit(lambda: enqueue_security_email(user_id, kind, payload, purpose, language))
 
 
 def _display(context: dict[str, Any]) -> dict[str, Any]:

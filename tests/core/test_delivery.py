@@ -9,6 +9,7 @@ import pytest
 from celery.signals import task_prerun
 from django.db import connection
 from django.test import override_settings
+from django.utils import translation
 from encrypted_model_fields.fields import decrypt_str
 
 from intelliauth_sms import tasks
@@ -64,7 +65,8 @@ def test_the_task_payload_holds_neither_the_number_nor_the_code(
 
     task_prerun.connect(on_prerun, weak=False)
     try:
-        sent = sms.send(caller)
+        with translation.override("fr"):
+            sent = sms.send(caller)
     finally:
         task_prerun.disconnect(on_prerun)
 
@@ -73,8 +75,9 @@ def test_the_task_payload_holds_neither_the_number_nor_the_code(
     payload = repr(published) + repr(seen_by_worker)
     for secret in (sent.code, US, NATIONAL, NATIONAL[-7:]):
         assert secret not in payload
-    message_id, sealed = published[0][1]
+    message_id, sealed, language = published[0][1]
     assert message_id == str(sent.issued.message.pk)
+    assert language == "fr"  # the language of the request travels too
     assert decrypt_secret(sealed) == sent.code  # the code travels, encrypted
     assert outbox[-1].to == US
 
@@ -217,7 +220,7 @@ def test_a_payload_sealing_another_code_is_refused_as_failed(
 ) -> None:
     sent = sms.send(caller, deliver=False)
     sent.callbacks[0]()
-    (_task, message_id, sealed) = queued[0]
+    (_task, message_id, sealed, _language) = queued[0]
     forged = encrypt_secret(wrong(decrypt_secret(sealed)))
 
     assert deliver(message_id, forged) == MessageStatus.FAILED
@@ -232,7 +235,7 @@ def test_a_corrupted_payload_is_refused_as_failed(
 ) -> None:
     sent = sms.send(caller, deliver=False)
     sent.callbacks[0]()
-    (_task, message_id, sealed) = queued[0]
+    (_task, message_id, sealed, _language) = queued[0]
     flipped = sealed[:-6] + ("A" if sealed[-6] != "A" else "B") + sealed[-5:]
 
     assert deliver(message_id, flipped) == MessageStatus.FAILED
