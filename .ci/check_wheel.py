@@ -1,5 +1,5 @@
 """Build the wheel and check what it ships: py.typed, templates, static files, migrations,
-translations (when present) and the metadata fields (issue 12, packaging)."""
+the compiled French and Spanish translations and the metadata fields (issue 12, packaging)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ REQUIRED = [
     "intelliauth_sms/templates/intelliauth_sms/email/recovery_requested.html",
     "intelliauth_sms/static/intelliauth_sms/intelliauth-sms.js",
     "intelliauth_sms/migrations/0001_initial.py",
+    # The compiled translations (issue 12): a site cannot compile them from a wheel.
+    "intelliauth_sms/locale/fr/LC_MESSAGES/django.mo",
+    "intelliauth_sms/locale/es/LC_MESSAGES/django.mo",
 ]
 METADATA = [
     "License-Expression: BSD-3-Clause",
@@ -36,5 +39,6 @@ missing = [n for n in REQUIRED if n not in names] + [m for m in METADATA if m no
 if missing:
     sys.exit(f"the wheel lacks: {missing}")
 print(
-    f"wheel {wheel.name}: {len(names)} files, py.typed, templates, static, migrations, metadata ok"
+    f"wheel {wheel.name}: {len(names)} files, py.typed, templates, static, migrations, "
+    "translations (fr, es), metadata ok"
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
 DEFAULTS: dict[str, Any] = {
     # Dotted path to the SMS backend class (see intelliauth_sms.backends), or a list of
@@ -35,8 +36,11 @@ DEFAULTS: dict[str, Any] = {
     "FLOW_TTL_SECONDS": 600,
     # Email the user when an SMS factor is added or removed (independent channel).
     "NOTIFY_BY_EMAIL": True,
-    # Text of the SMS; ``{code}`` and ``{minutes}`` are filled in.
-    "MESSAGE_TEMPLATE": "Your verification code is {code}. It expires in {minutes} minutes.",
+    # Text of the SMS; ``{code}`` and ``{minutes}`` are filled in. Translated in the
+    # language of the request that sent the code (the stock text ships in fr and es).
+    "MESSAGE_TEMPLATE": gettext_noop(
+        "Your verification code is {code}. It expires in {minutes} minutes."
+    ),
     # Celery queue for the app's tasks; ``None`` uses the site's default queue.
     "CELERY_QUEUE": None,
     # Callable ``request -> datetime | None``: when this request's credentials last passed

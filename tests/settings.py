@@ -7,6 +7,8 @@ FIELD_ENCRYPTION_KEY = "p8VTFzTy8kimuyotdNd8WW-aLc4Yi_M_RXajNaW0Dhc="
 DEBUG = False
 USE_TZ = True
 TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en-us"
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español")]
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 
 INSTALLED_APPS = [
@@ -25,6 +27,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -16,6 +16,8 @@ from typing import Any
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 from intelliauth_sms.models import (
     AuditEvent,
@@ -230,9 +232,11 @@ def chart_svg(hourly: list[tuple[datetime, int, int]], now: datetime, width: int
     line = (
         f'<polyline points="{" ".join(points)}" class="iasms-line" fill="none"/>' if points else ""
     )
+    # Outside the f-string, where xgettext finds it.
+    label = escape(_("Sends per hour and conversion over the last 24 hours"))
     return (
         f'<svg class="iasms-chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="Sends per hour and conversion over the last 24 hours">'
+        f'aria-label="{label}">'
         f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
         f'class="iasms-axis"/>{"".join(bars)}{line}</svg>'
     )

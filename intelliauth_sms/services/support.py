@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from intelliauth_sms.exceptions import InvalidRequest
 from intelliauth_sms.models import EventType, SmsFactor, SmsUserState
@@ -59,7 +60,7 @@ def reveal_for_support(actor: Any, factor: SmsFactor, *, reason: str, ip: str | 
     """The full number of ``factor`` for support staff; a reason is required and recorded."""
     reason = reason.strip()
     if not reason:
-        raise InvalidRequest("A reason is required to reveal a phone number.")
+        raise InvalidRequest(_("A reason is required to reveal a phone number."))
     audit.record(
         EventType.NUMBER_REVEALED,
         user=factor.user,

@@ -10,6 +10,7 @@ from celery import current_app
 from celery.signals import task_prerun
 from django.db import connection
 from django.test import override_settings
+from django.utils import translation
 from encrypted_model_fields.fields import decrypt_str
 
 from intelliauth_sms.backends import BaseSmsBackend, OutgoingSms, SmsBackendError
@@ -67,7 +68,8 @@ def test_the_task_payload_holds_neither_the_number_nor_the_code(
 
     task_prerun.connect(on_prerun, weak=False)
     try:
-        sent = sms.send(caller)
+        with translation.override("fr"):
+            sent = sms.send(caller)
     finally:
         task_prerun.disconnect(on_prerun)
 
@@ -76,8 +78,9 @@ def test_the_task_payload_holds_neither_the_number_nor_the_code(
     payload = repr(published) + repr(seen_by_worker)
     for secret in (sent.code, US, NATIONAL, NATIONAL[-7:]):
         assert secret not in payload
-    message_id, sealed, _language = published[0][1]
+    message_id, sealed, language = published[0][1]
     assert message_id == str(sent.issued.message.pk)
+    assert language == "fr"  # the language of the request travels too
     assert decrypt_secret(sealed) == sent.code  # the code travels, encrypted
     assert outbox[-1].to == US
 
