@@ -5,30 +5,83 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('intelliauth_sms', '0007_pumping_defences'),
+        ("intelliauth_sms", "0007_pumping_defences"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='smsmessage',
-            name='provider_error',
-            field=models.CharField(blank=True, max_length=64, verbose_name='provider error'),
+            model_name="smsmessage",
+            name="provider_error",
+            field=models.CharField(blank=True, max_length=64, verbose_name="provider error"),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='event_type',
-            field=models.CharField(choices=[('sms_sent', 'SMS code sent'), ('sms_refused', 'SMS send refused'), ('sms_delivery_failed', 'SMS delivery failed'), ('sms_not_sent_expired', 'SMS not sent: code expired'), ('sms_delivered', 'SMS delivered (provider report)'), ('sms_undelivered', 'SMS not delivered (provider report)'), ('code_checked', 'Code checked'), ('lockout_started', 'Lockout started'), ('sms_disabled', 'SMS disabled after repeated failures'), ('user_unlocked', 'User unlocked'), ('enrolment_refused', 'Enrolment refused'), ('flow_step_refused', 'Sign-in SMS step refused'), ('mfa_verified', 'Sign-in SMS step verified'), ('flow_login', 'Signed in after the SMS step'), ('reauthentication_started', 'Re-authentication started'), ('reauthenticated', 'Re-authenticated with the SMS step'), ('access_refused', 'Refused: the SMS step is required'), ('password_refused', 'Sign-in password refused'), ('pumping_breaker_tripped', 'SMS-pumping breaker tripped'), ('pumping_breaker_cleared', 'SMS-pumping breaker cleared'), ('sms_queue_unavailable', 'SMS queued: task broker unavailable'), ('factor_enrolled', 'Factor enrolled'), ('factor_removed', 'Factor removed'), ('number_revealed', 'Phone number revealed'), ('policy_changed', 'Policy changed'), ('recovery_requested', 'Recovery requested'), ('recovery_refused', 'Recovery refused'), ('recovery_completed', 'Recovery completed'), ('recovery_login', 'Signed in after recovery'), ('security_answers_changed', 'Security answers changed'), ('email_sent', 'Notification email sent'), ('email_failed', 'Notification email failed')], max_length=32, verbose_name='event type'),
+            model_name="auditevent",
+            name="event_type",
+            field=models.CharField(
+                choices=[
+                    ("sms_sent", "SMS code sent"),
+                    ("sms_refused", "SMS send refused"),
+                    ("sms_delivery_failed", "SMS delivery failed"),
+                    ("sms_not_sent_expired", "SMS not sent: code expired"),
+                    ("sms_delivered", "SMS delivered (provider report)"),
+                    ("sms_undelivered", "SMS not delivered (provider report)"),
+                    ("code_checked", "Code checked"),
+                    ("lockout_started", "Lockout started"),
+                    ("sms_disabled", "SMS disabled after repeated failures"),
+                    ("user_unlocked", "User unlocked"),
+                    ("enrolment_refused", "Enrolment refused"),
+                    ("flow_step_refused", "Sign-in SMS step refused"),
+                    ("mfa_verified", "Sign-in SMS step verified"),
+                    ("flow_login", "Signed in after the SMS step"),
+                    ("reauthentication_started", "Re-authentication started"),
+                    ("reauthenticated", "Re-authenticated with the SMS step"),
+                    ("access_refused", "Refused: the SMS step is required"),
+                    ("password_refused", "Sign-in password refused"),
+                    ("pumping_breaker_tripped", "SMS-pumping breaker tripped"),
+                    ("pumping_breaker_cleared", "SMS-pumping breaker cleared"),
+                    ("sms_queue_unavailable", "SMS queued: task broker unavailable"),
+                    ("factor_enrolled", "Factor enrolled"),
+                    ("factor_removed", "Factor removed"),
+                    ("number_revealed", "Phone number revealed"),
+                    ("policy_changed", "Policy changed"),
+                    ("recovery_requested", "Recovery requested"),
+                    ("recovery_refused", "Recovery refused"),
+                    ("recovery_completed", "Recovery completed"),
+                    ("recovery_login", "Signed in after recovery"),
+                    ("security_answers_changed", "Security answers changed"),
+                    ("email_sent", "Notification email sent"),
+                    ("email_failed", "Notification email failed"),
+                ],
+                max_length=32,
+                verbose_name="event type",
+            ),
         ),
         migrations.AlterField(
-            model_name='smsmessage',
-            name='status',
-            field=models.CharField(choices=[('queued', 'Queued'), ('sending', 'Sending'), ('sent', 'Sent'), ('delivered', 'Delivered'), ('undelivered', 'Not delivered'), ('failed', 'Failed'), ('expired', 'Not sent: code no longer valid')], default='queued', max_length=16, verbose_name='status'),
+            model_name="smsmessage",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("sending", "Sending"),
+                    ("sent", "Sent"),
+                    ("delivered", "Delivered"),
+                    ("undelivered", "Not delivered"),
+                    ("failed", "Failed"),
+                    ("expired", "Not sent: code no longer valid"),
+                ],
+                default="queued",
+                max_length=16,
+                verbose_name="status",
+            ),
         ),
         migrations.AddIndex(
-            model_name='smsmessage',
-            index=models.Index(condition=models.Q(('provider_message_id', ''), _negated=True), fields=['provider_message_id'], name='iasms_msg_provider_id'),
+            model_name="smsmessage",
+            index=models.Index(
+                condition=models.Q(("provider_message_id", ""), _negated=True),
+                fields=["provider_message_id"],
+                name="iasms_msg_provider_id",
+            ),
         ),
     ]
