@@ -96,6 +96,8 @@ def test_a_wrong_code_is_refused_by_allauth(web: Client, outbox: list[Any]) -> N
 
 
 def test_login_by_phone_sends_a_login_code_that_signs_in(web: Client, outbox: list[Any]) -> None:
+    from intelliauth_sms.models import CodeState, SmsCode
+
     sign_up(web, PHONE)
     web.post("/accounts/phone/verify/", {"code": code_in(outbox[0])})
     web.logout()
@@ -109,6 +111,8 @@ def test_login_by_phone_sends_a_login_code_that_signs_in(web: Client, outbox: li
     response = web.post("/accounts/login/code/confirm/", {"code": code_in(outbox[0])})
     assert response.status_code == 302
     assert "_auth_user_id" in web.session
+    # allauth marks the number verified on a login code too: both codes count as typed back.
+    assert list(SmsCode.objects.values_list("state", flat=True)) == [CodeState.USED] * 2
 
 
 def test_a_blocked_country_is_refused_with_no_sms_and_an_audit_event(
