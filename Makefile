@@ -8,7 +8,7 @@ DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/intelliauth_sms
 REDIS_URL ?= redis://127.0.0.1:6379/0
 CELERY_BROKER_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: demo test test-services test-scale test-openapi test-browser lint clean
+.PHONY: demo test test-services test-scale test-openapi test-allauth test-browser lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-browser: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -e '.[test,browser]'
+	touch $@
+
+$(VENV)/.installed-allauth: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[test,allauth]'
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
@@ -36,7 +40,7 @@ test: $(VENV)/.installed
 	$(BIN)/pytest
 
 # The whole suite, services-marked tests included: this `-m` replaces the one in
-# pyproject.toml's addopts, and leaves out only the browser and openapi tiers.
+# pyproject.toml's addopts, and leaves out the browser, scale, openapi and allauth tiers.
 # The URLs are passed to this recipe only, so `make demo` keeps its SQLite defaults.
 # INTELLIAUTH_SMS_FILE_PATH is emptied: it is the switch that turns tests.settings_services
 # into the Celery worker's settings (tests/concurrency).
@@ -46,7 +50,7 @@ test-services: $(VENV)/.installed
 	REDIS_URL='$(REDIS_URL)' \
 	CELERY_BROKER_URL='$(CELERY_BROKER_URL)' \
 	INTELLIAUTH_SMS_FILE_PATH= \
-	$(BIN)/pytest -m "not browser and not scale and not openapi" -p no:randomly
+	$(BIN)/pytest -m "not browser and not scale and not openapi and not allauth" -p no:randomly
 
 # Several processes, as in production: gunicorn with 4 workers, two Celery workers and
 # beat on PostgreSQL and the Redis cache, with a Redis broker of the tier's own (started on
@@ -77,6 +81,11 @@ test-openapi: $(VENV)/.installed
 # server with the demo app installed. Fails, never skips, when Chromium cannot start.
 test-browser: $(VENV)/.installed-browser
 	DJANGO_SETTINGS_MODULE=tests.settings_browser $(BIN)/pytest -m browser
+
+# Real django-allauth views (signup and login by phone) sending their codes through the app's
+# gate, records and delivery (intelliauth_sms.contrib.allauth); SQLite, eager Celery.
+test-allauth: $(VENV)/.installed-allauth
+	DJANGO_SETTINGS_MODULE=tests.allauth_site.settings $(BIN)/pytest -m allauth
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

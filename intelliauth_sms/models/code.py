@@ -17,6 +17,9 @@ class CodePurpose(models.TextChoices):
     ENROLMENT = "enrolment", _("Enrolment")
     AUTHENTICATION = "authentication", _("Sign-in")
     RECOVERY = "recovery", _("Recovery")
+    # A django-allauth phone code (``intelliauth_sms.contrib.allauth``): allauth makes and
+    # checks it; this app gates, records and delivers it.
+    ALLAUTH = "allauth", _("django-allauth code")
 
 
 class CodeState(models.TextChoices):

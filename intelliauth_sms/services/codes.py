@@ -90,8 +90,14 @@ def issue_code(
     subject_id: uuid.UUID,
     destination: PhoneNumber,
     new_subject: bool = False,
+    plaintext: str | None = None,
+    ttl_seconds: int | None = None,
 ) -> IssuedCode:
     """Send a new code for ``subject_id`` to ``destination``, if the gate allows it.
+
+    The code is generated here unless ``plaintext`` is given (a code another library made
+    and checks itself, ``contrib.allauth``), and lives for the tenant's code TTL unless
+    ``ttl_seconds`` is given.
 
     Must be called inside ``transaction.atomic()``; the caller records the refusal
     (``audit.refusals_recorded``) outside it. Replaces the subject's previous codes (none
@@ -121,14 +127,17 @@ def issue_code(
         SmsCode.objects.filter(subject_id=subject_id, state=CodeState.ACTIVE).update(
             state=CodeState.REPLACED
         )
-    plaintext = generate_code()
+    if plaintext is None:
+        plaintext = generate_code()
+    if ttl_seconds is None:
+        ttl_seconds = policy.code_ttl_seconds
     code = SmsCode(
         user=caller.user,
         tenant=caller.tenant,
         purpose=purpose,
         subject_id=subject_id,
         created_at=now,
-        expires_at=now + timedelta(seconds=policy.code_ttl_seconds),
+        expires_at=now + timedelta(seconds=ttl_seconds),
     )
     code.code_hash = code_hash(str(code.id), plaintext)
     code.save()

@@ -65,8 +65,9 @@ from intelliauth_sms.services.pumping import check_breaker, lock_breaker, prefix
 from intelliauth_sms.services.spend import add_high_cost_spend, high_cost_spend_on
 
 WINDOW = timedelta(hours=1)
-#: The codes the per-user sign-in cap counts: every flow's and recovery's.
-SIGN_IN_PURPOSES = (CodePurpose.AUTHENTICATION, CodePurpose.RECOVERY)
+#: The codes the per-user sign-in cap counts: every flow's and recovery's, and the codes
+#: django-allauth signs in or verifies phones with (``contrib.allauth``).
+SIGN_IN_PURPOSES = (CodePurpose.AUTHENTICATION, CodePurpose.RECOVERY, CodePurpose.ALLAUTH)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""A minimal site signing in with django-allauth by phone (the ``allauth`` test tier)."""
