@@ -33,6 +33,7 @@ from intelliauth_sms.signin.navigation import (
     signin_url,
     with_next,
 )
+from intelliauth_sms.signin.page_copy import sms_step_copy
 
 LOGIN_TEMPLATE = "intelliauth_sms/signin/login.html"
 SMS_STEP_TEMPLATE = "intelliauth_sms/signin/sms_step.html"
@@ -90,6 +91,7 @@ def sms_step_view(request: HttpRequest, flow_id: str) -> HttpResponse:
             "api_base_url": api_base_url(),
             "finish_url": signin_url(request, "sms-finish", flow.id),
             "next": safe_next(request) or "",
+            "copy": sms_step_copy(),
         },
     )
 

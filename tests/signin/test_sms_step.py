@@ -225,3 +225,54 @@ def test_finish_needs_post_and_a_csrf_token(
 
     assert strict.post(finish_url(flow)).status_code == 403
     assert signed_in_user_id(client) is None
+
+
+def _page_copy(html: str) -> dict[str, str]:
+    import json
+    import re
+
+    block = re.search(r'<script id="sms-step-copy" type="application/json">(.*?)</script>', html)
+    assert block, "the page's words are not on it"
+    copy: dict[str, str] = json.loads(block.group(1))
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("language", "checking", "sent"),
+    [
+        ("en", "Checking…", "We sent a code to %(phone)s."),
+        ("fr", "Vérification…", "Nous avons envoyé un code au %(phone)s."),
+        ("es", "Comprobando…", "Hemos enviado un código al %(phone)s."),
+    ],
+)
+def test_the_words_the_page_script_writes_come_in_the_request_language(
+    client: Client, enrolled: Any, language: str, checking: str, sent: str
+) -> None:
+    from django.utils import translation
+
+    flow = flow_of(sign_in(client))
+
+    try:
+        page = client.get(step_url(flow), HTTP_ACCEPT_LANGUAGE=language)
+    finally:
+        translation.activate("en")
+
+    copy = _page_copy(page.content.decode())
+    assert (copy["checking"], copy["sent"]) == (checking, sent)
+    # Every word the script writes is there, so nothing falls back to English.
+    assert {"sending", "sentAgain", "verified", "expired", "attemptsLeft", "resendIn"} <= set(copy)
+
+
+def test_the_script_knows_every_word_the_server_translates() -> None:
+    import re
+    from pathlib import Path
+
+    import intelliauth_sms
+    from intelliauth_sms.signin.page_copy import sms_step_copy
+
+    script = (
+        Path(intelliauth_sms.__file__).parent / "static/intelliauth_sms/sms-step.js"
+    ).read_text()
+    defaults = set(re.findall(r"^    (\w+): '", script, re.M))
+    used = set(re.findall(r"say\('(\w+)'", script)) | {"sent", "sentAgain", "sending"}
+    assert defaults == set(sms_step_copy()) and used <= defaults

@@ -64,9 +64,43 @@
     }
   }
 
+  // The page's words, translated by the server (``sms_step_copy``); English if a site's
+  // own template leaves the block out.
+  var COPY = {
+    sending: 'Sending code…',
+    sendingAgain: 'Sending a new code…',
+    sent: 'We sent a code to %(phone)s.',
+    sentAgain: 'We sent a new code to %(phone)s. Only the latest code works.',
+    notSent: 'We could not send a code.',
+    checking: 'Checking…',
+    verify: 'Verify',
+    verified: 'Verified. Signing you in…',
+    expired: 'This sign-in has expired.',
+    signInAgain: 'Sign in again to get a new code.',
+    oneAttemptLeft: '1 attempt left.',
+    attemptsLeft: '%(count)s attempts left.',
+    resendIn: 'Resend in %(wait)s',
+    oneMinute: '1 minute',
+    minutes: '%(count)s minutes',
+  };
+  var copyBlock = document.getElementById('sms-step-copy');
+  if (copyBlock) {
+    try {
+      Object.assign(COPY, JSON.parse(copyBlock.textContent));
+    } catch (ignored) {
+      // A malformed block keeps the English words.
+    }
+  }
+
+  function say(name, values) {
+    return COPY[name].replace(/%\((\w+)\)s/g, function (whole, key) {
+      return values && key in values ? String(values[key]) : whole;
+    });
+  }
+
   function minutes(seconds) {
     var count = Math.max(1, Math.ceil(seconds / 60));
-    return count + (count === 1 ? ' minute' : ' minutes');
+    return count === 1 ? say('oneMinute') : say('minutes', { count: count });
   }
 
   function showError(message, detail) {
@@ -97,7 +131,7 @@
     resendButton.disabled = sending || checking || waiting || finished;
     verifyButton.disabled = sending || checking || finished || lockedNow;
     resendButton.textContent = waiting
-      ? 'Resend in ' + minutes((waitUntil - Date.now()) / 1000)
+      ? say('resendIn', { wait: minutes((waitUntil - Date.now()) / 1000) })
       : resendLabel;
   }
 
@@ -128,8 +162,8 @@
     window.clearTimeout(hintTimer);
     hint.hidden = true;
     codeForm.hidden = true;
-    statusEl.textContent = 'This sign-in has expired.';
-    showError('Sign in again to get a new code.');
+    statusEl.textContent = say('expired');
+    showError(say('signInAgain'));
     updateButtons();
   }
 
@@ -142,8 +176,8 @@
     if (error.code === 'invalid_code' && error.attemptsRemaining !== null) {
       detail =
         error.attemptsRemaining === 1
-          ? '1 attempt left.'
-          : error.attemptsRemaining + ' attempts left.';
+          ? say('oneAttemptLeft')
+          : say('attemptsLeft', { count: error.attemptsRemaining });
     }
     // The API's message is the guide's copy, and names the real wait where there is one.
     showError(error.message, detail);
@@ -155,11 +189,7 @@
   var stopAutofill = function () {};
 
   function showSent(masked, again) {
-    statusEl.textContent =
-      (again ? 'We sent a new code to ' : 'We sent a code to ') +
-      masked +
-      '.' +
-      (again ? ' Only the latest code works.' : '');
+    statusEl.textContent = say(again ? 'sentAgain' : 'sent', { phone: masked });
     codeForm.hidden = false;
     codeInput.value = '';
     codeInput.focus();
@@ -181,14 +211,14 @@
     clearError();
     updateButtons();
     var previousStatus = statusEl.textContent;
-    statusEl.textContent = again ? 'Sending a new code…' : 'Sending code…';
+    statusEl.textContent = say(again ? 'sendingAgain' : 'sending');
     try {
       var answer = await client.initiateMfaStep(flowId, 'sms');
       remember(answer.phone_number_masked);
       showSent(answer.phone_number_masked, again);
     } catch (error) {
       // A refused resend leaves the code already sent working: keep saying where it went.
-      statusEl.textContent = again ? previousStatus : 'We could not send a code.';
+      statusEl.textContent = again ? previousStatus : say('notSent');
       codeForm.hidden = false;
       report(error);
     } finally {
@@ -206,14 +236,14 @@
     checking = true;
     clearError();
     updateButtons();
-    verifyButton.textContent = 'Checking…';
+    verifyButton.textContent = say('checking');
     try {
       await client.completeMfaStep(flowId, 'sms', { code: codeInput.value });
       finished = true;
       forget();
       window.clearTimeout(hintTimer);
       hint.hidden = true;
-      statusEl.textContent = 'Verified. Signing you in…';
+      statusEl.textContent = say('verified');
       finishForm.submit();
     } catch (error) {
       report(error);
@@ -221,7 +251,7 @@
       codeInput.select();
     } finally {
       checking = false;
-      verifyButton.textContent = 'Verify';
+      verifyButton.textContent = say('verify');
       updateButtons();
     }
   }
@@ -240,7 +270,7 @@
   if (root.getAttribute('data-verified') === 'true') {
     finished = true;
     forget();
-    statusEl.textContent = 'Verified. Signing you in…';
+    statusEl.textContent = say('verified');
     finishForm.submit();
   } else if (alreadySent) {
     showSent(alreadySent, false);
