@@ -741,3 +741,23 @@ def test_no_refusal_of_an_enrolment_echoes_the_number_or_the_code(
         assert_no_secrets(response, (PHONE,), (code, latest))
         assert "415 555" not in response.content.decode()
     assert PendingEnrolment.objects.count() == 1
+
+
+def test_nesting_is_limited_by_the_app_not_by_the_python_version(
+    api: Any, outbox: list[Any]
+) -> None:
+    from intelliauth_sms.api.parsers import MAX_JSON_DEPTH, nesting_depth
+
+    assert nesting_depth(b'{"a": [1, {"b": "[[[[ \\" {{"}]}') == 3  # strings do not count
+    url = "/api/mfa/sms/enrolments/"
+    deepest_allowed = (
+        '{"phone_number": ' + "[" * (MAX_JSON_DEPTH - 1) + "]" * (MAX_JSON_DEPTH - 1) + "}"
+    )
+    too_deep = '{"phone_number": ' + "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH + "}"
+
+    allowed = api.post(url, data=deepest_allowed, content_type="application/json")
+    refused = api.post(url, data=too_deep, content_type="application/json")
+
+    assert_error(allowed, 400, "invalid_phone_number")  # parsed, then judged as a number
+    assert_error(refused, 400, "invalid_request")
+    assert outbox == []
