@@ -1,9 +1,11 @@
 """Two tenants, each with a tenant admin, support staff, users, factors, lockouts and audit
 events; a staff user without a membership; a superuser. Every row of tenant B carries "bee"
-in what the admin shows (usernames), so a page that leaks B is easy to spot."""
+in what the admin shows (usernames), so a page that leaks B is easy to spot
+(``shows_tenant_b``)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -120,6 +122,16 @@ def login() -> Callable[[Any], Client]:
         return client
 
     return build
+
+
+#: What tenant B's rows put on a page: its people's usernames and email, its name and slug,
+#: its messages' provider ids. Not "bee" alone: a random UUID on any page can contain it.
+_TENANT_B = re.compile(r"bee-(?:admin|support|member|corp)|bee\.member@|Bee Corp|SM-bee")
+
+
+def shows_tenant_b(page: str) -> bool:
+    """Whether ``page`` shows anything of tenant B's rows."""
+    return _TENANT_B.search(page) is not None
 
 
 def body(response: Any) -> str:
