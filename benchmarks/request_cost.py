@@ -291,12 +291,12 @@ def seed(rows: int) -> None:
                 (id, code_id, user_id, tenant_id, purpose, subject_id, client_ip, unit_cost,
                  high_cost, prefix_hash, status, provider_message_id, provider_error, error,
                  created_at, sent_at, phone_number, phone_hash, phone_last4, country,
-                 payload_check, due_at, attempts)
+                 payload_check, due_at, attempts, language)
             SELECT md5('m' || g)::uuid, md5('c' || g)::uuid, %s, %s, 'authentication',
                    md5('s' || g)::uuid, NULL, 0.01, g %% 10 = 0, md5('p' || (g %% 5000)),
                    'sent', 'SM' || g, '', '', now() - (g %% 604800) * interval '1 second',
                    NULL, '', md5('h' || g), '0000', 'US', '',
-                   now() - (g %% 604800) * interval '1 second', 1
+                   now() - (g %% 604800) * interval '1 second', 1, ''
             FROM generate_series(1, %s) AS g
             """,
             [filler.pk, filler_tenant.pk, rows],
