@@ -12,7 +12,7 @@ from typing import Any
 from django.utils import timezone
 
 from intelliauth_sms.exceptions import SmsError
-from intelliauth_sms.models import AuditEvent, CodePurpose, EventType, Outcome
+from intelliauth_sms.models import AuditEvent, CodePurpose, EventType, Outcome, SmsMessage
 from intelliauth_sms.services.context import Caller
 
 logger = logging.getLogger("intelliauth_sms.audit")
@@ -66,6 +66,32 @@ def record(
         phone_last4 or "-",
     )
     return event
+
+
+def record_for_message(
+    event_type: EventType,
+    message: SmsMessage,
+    *,
+    outcome: Outcome,
+    failure_code: str = "",
+    ip: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event about an SMS message: its purpose, last 4 digits, subject, user and
+    tenant. ``ip`` is the sender's address bucket (``message.client_ip``) where the event
+    belongs to the send; a provider's delivery report has none."""
+    return record(
+        event_type,
+        outcome=outcome,
+        failure_code=failure_code,
+        purpose=message.purpose,
+        phone_last4=message.phone_last4,
+        subject_id=message.subject_id,
+        user=message.user,
+        tenant=message.tenant,
+        ip=ip,
+        detail=detail,
+    )
 
 
 @dataclass

@@ -138,15 +138,11 @@ def expire_queued(message: SmsMessage) -> None:
     message.status = MessageStatus.EXPIRED
     message.phone_number = ""
     message.save(update_fields=["status", "phone_number"])
-    audit.record(
+    audit.record_for_message(
         EventType.SMS_NOT_SENT_EXPIRED,
+        message,
         outcome=Outcome.FAILURE,
         failure_code="code_expired",
-        purpose=message.purpose,
-        phone_last4=message.phone_last4,
-        subject_id=message.subject_id,
-        user=message.user,
-        tenant=message.tenant,
         ip=message.client_ip,
     )
 
@@ -251,14 +247,10 @@ def _plan_retry(message: SmsMessage, error: SmsBackendError, now: datetime) -> i
     message.error = error.describe()[:200]
     message.provider_error = error.provider_code[:64]
     message.save(update_fields=["status", "due_at", "error", "provider_error"])
-    audit.record(
+    audit.record_for_message(
         EventType.SMS_DELIVERY_RETRIED,
+        message,
         outcome=Outcome.FAILURE,
-        purpose=message.purpose,
-        phone_last4=message.phone_last4,
-        subject_id=message.subject_id,
-        user=message.user,
-        tenant=message.tenant,
         ip=message.client_ip,
         detail={
             "error": message.error,
@@ -309,14 +301,10 @@ def _fail(message: SmsMessage, error: SmsBackendError) -> MessageStatus:
         type(message.code).objects.filter(pk=message.code_id, state=CodeState.ACTIVE).update(
             state=CodeState.UNSENT
         )
-        audit.record(
+        audit.record_for_message(
             EventType.SMS_DELIVERY_FAILED,
+            message,
             outcome=Outcome.FAILURE,
-            purpose=message.purpose,
-            phone_last4=message.phone_last4,
-            subject_id=message.subject_id,
-            user=message.user,
-            tenant=message.tenant,
             ip=message.client_ip,
             detail={
                 "error": message.error,

@@ -78,14 +78,10 @@ def record_delivery_report(
         message.save(update_fields=fields)
         if status in (MessageStatus.DELIVERED, MessageStatus.UNDELIVERED, MessageStatus.FAILED):
             delivered = status == MessageStatus.DELIVERED
-            audit.record(
+            audit.record_for_message(
                 EventType.SMS_DELIVERED if delivered else EventType.SMS_UNDELIVERED,
+                message,
                 outcome=Outcome.SUCCESS if delivered else Outcome.FAILURE,
-                purpose=message.purpose,
-                phone_last4=message.phone_last4,
-                subject_id=message.subject_id,
-                user=message.user,
-                tenant=message.tenant,
                 detail={
                     "provider": provider,
                     "status": status.value,

@@ -88,15 +88,8 @@ def _requeue(message_id: uuid.UUID, now: datetime) -> str:
         message.due_at = now
         message.payload_check = payload_check(message.id, plaintext)
         message.save(update_fields=["due_at", "payload_check"])
-        audit.record(
-            EventType.SMS_REQUEUED,
-            outcome=Outcome.SUCCESS,
-            purpose=message.purpose,
-            phone_last4=message.phone_last4,
-            subject_id=message.subject_id,
-            user=message.user,
-            tenant=message.tenant,
-            ip=message.client_ip,
+        audit.record_for_message(
+            EventType.SMS_REQUEUED, message, outcome=Outcome.SUCCESS, ip=message.client_ip
         )
         sealed = encrypt_secret(plaintext)
         language = message.language
