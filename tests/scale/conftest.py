@@ -34,8 +34,7 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
-from tests.celery_app import app as celery_app
-from tests.concurrency.conftest import _database_url
+from tests.concurrency.conftest import _database_url, _pinged
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0
@@ -307,14 +306,6 @@ def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pop
         )  # fmt: skip
 
 
-def _pinged(nodename: str) -> bool:
-    try:
-        replies = celery_app.control.ping(destination=[nodename], timeout=0.5)
-    except Exception:  # noqa: BLE001 - not up yet
-        return False
-    return any(nodename in reply for reply in replies or [])
-
-
 @pytest.fixture(scope="session")
 def stack(
     django_db_setup: None,
@@ -403,31 +394,6 @@ def scale(stack: Stack, fake_twilio: FakeTwilio, transactional_db: None) -> Iter
     fake_twilio.reset()
     yield stack
     fake_twilio.release.set()
-
-
-def run_concurrently(count: int, action: Callable[[int], T], *, timeout: float = 60) -> list[T]:
-    """``action(0..count-1)`` in ``count`` threads released together; errors re-raised."""
-    barrier = threading.Barrier(count, timeout=timeout)
-    results: list[Any] = [None] * count
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = action(index)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
-            errors.append(exc)
-            barrier.abort()
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout)
-    assert not any(thread.is_alive() for thread in threads), "a client did not finish"
-    if errors:
-        raise errors[0]
-    return results
 
 
 CODE = re.compile(r"\b(\d{6})\b")

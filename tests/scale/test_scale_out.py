@@ -20,8 +20,9 @@ from intelliauth_sms.models import (
     SmsMessage,
     TenantPolicy,
 )
+from tests.concurrency.conftest import run_concurrently
 from tests.factories import UserFactory
-from tests.scale.conftest import FakeTwilio, Stack, code_in, run_concurrently, wait_until
+from tests.scale.conftest import FakeTwilio, Stack, code_in, wait_until
 from tests.scale.site import token_for
 
 pytestmark = [pytest.mark.scale]
