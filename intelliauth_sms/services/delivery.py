@@ -114,17 +114,6 @@ class Claimed:
     ttl_seconds: int
 
 
-def _sealed_code(code_id: uuid.UUID, stored_hash: str, sealed_code: str) -> str | None:
-    """The plaintext code in ``sealed_code`` if it is the code hashed as ``stored_hash``."""
-    try:
-        plaintext = decrypt_secret(sealed_code)
-    except (InvalidToken, ValueError, UnicodeError):
-        return None
-    if not hashes_match(stored_hash, code_hash(str(code_id), plaintext)):
-        return None
-    return plaintext
-
-
 def _load(message_id: uuid.UUID, *, lock: bool = False) -> SmsMessage | None:
     """The whole message with its code, user and tenant (the audited, rare paths)."""
     messages = SmsMessage.objects.select_related("code", "user", "tenant")
@@ -175,10 +164,10 @@ def claim(message_id: uuid.UUID, sealed_code: str) -> Claimed | None:
             phone = _PHONE_FIELD.from_db_value(claimed.phone_ciphertext, None, connection)
             ttl = claimed.code_expires_at - claimed.code_created_at
             return Claimed(message_id, str(phone), plaintext, int(ttl.total_seconds()))
-    return _claim_after_reading(message_id, sealed_code)
+    return _claim_after_reading(message_id, plaintext)
 
 
-def _claim_after_reading(message_id: uuid.UUID, sealed_code: str) -> Claimed | None:
+def _claim_after_reading(message_id: uuid.UUID, plaintext: str) -> Claimed | None:
     """The claim in two steps: read the message, then a conditional ``UPDATE`` naming the
     status and due time it read, so of two runs racing for it exactly one changes the row,
     and a sweep that re-issued the code in between (it moves ``due_at``) makes it change
@@ -190,8 +179,7 @@ def _claim_after_reading(message_id: uuid.UUID, sealed_code: str) -> Claimed | N
     if row["code__state"] != CodeState.ACTIVE or row["code__expires_at"] <= now:
         _expire_if_still_queued(message_id)
         return None
-    plaintext = _sealed_code(row["code_id"], row["code__code_hash"], sealed_code)
-    if plaintext is None:
+    if not hashes_match(row["code__code_hash"], code_hash(str(row["code_id"]), plaintext)):
         # A copy of the task from before the sweep re-issued the code, or a payload that
         # is not ours: the message waits for the task that holds its current code.
         logger.info("SMS %s: this task's code is not the message's current code", message_id)
