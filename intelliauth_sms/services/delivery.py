@@ -36,6 +36,7 @@ from intelliauth_sms.crypto import code_hash, decrypt_secret, hashes_match
 from intelliauth_sms.models import CodeState, EventType, MessageStatus, Outcome, SmsMessage
 from intelliauth_sms.services import audit, delivery_claim
 from intelliauth_sms.services.delivery_status import apply_early_report
+from intelliauth_sms.services.upsert import returning_supported
 
 logger = logging.getLogger("intelliauth_sms.delivery")
 
@@ -158,7 +159,7 @@ def claim(message_id: uuid.UUID, sealed_code: str) -> Claimed | None:
     except (InvalidToken, ValueError, UnicodeError):
         logger.info("SMS %s: the task's payload is not a sealed code", message_id)
         return None
-    if delivery_claim.supported():
+    if returning_supported():
         claimed = delivery_claim.claim_in_one_statement(message_id, plaintext)
         if claimed is not None:
             phone = _PHONE_FIELD.from_db_value(claimed.phone_ciphertext, None, connection)

@@ -7,8 +7,8 @@ returns what sending needs. Of two runs racing for one message exactly one chang
 PostgreSQL re-checks the message's columns on the row the first run committed, and the
 sweep, when it re-issues a code, changes ``payload_check`` too.
 
-PostgreSQL and SQLite 3.35+ run it; elsewhere (and for anything it does not claim)
-``services.delivery`` reads the message and decides.
+PostgreSQL and SQLite 3.35+ run it (``upsert.returning_supported``); elsewhere (and for
+anything it does not claim) ``services.delivery`` reads the message and decides.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from django.utils.dateparse import parse_datetime
 
 from intelliauth_sms.crypto import keyed_hash
 from intelliauth_sms.models import CodeState, MessageStatus, SmsCode, SmsMessage
-from intelliauth_sms.services.upsert import returning_supported
 
 
 def payload_check(message_id: uuid.UUID | str, code: str) -> str:
@@ -38,11 +37,6 @@ class ClaimedRow:
     phone_ciphertext: str
     code_created_at: datetime
     code_expires_at: datetime
-
-
-def supported() -> bool:
-    """Whether this database runs ``UPDATE … RETURNING``."""
-    return returning_supported()
 
 
 def _column(model: type, name: str) -> str:

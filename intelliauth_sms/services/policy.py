@@ -62,7 +62,7 @@ from intelliauth_sms.services.locks import (
     lock_key,
 )
 from intelliauth_sms.services.pumping import check_breaker, lock_breaker, prefix_sends
-from intelliauth_sms.services.spend import add_high_cost_spend, high_cost_spend_on
+from intelliauth_sms.services.spend import add_high_cost_spend
 
 WINDOW = timedelta(hours=1)
 #: The codes the per-user sign-in cap counts: every flow's and recovery's, and the codes
@@ -126,11 +126,6 @@ NO_ADDRESS_BUCKET = "no-address"
 def _from_bucket(bucket: str | None) -> Q:
     """The sends of one address bucket (``SmsMessage.client_ip`` holds the bucket)."""
     return Q(client_ip__isnull=True) if bucket is None else Q(client_ip=bucket)
-
-
-def sends_from(bucket: str | None) -> QuerySet[SmsMessage]:
-    """The sends of one address bucket."""
-    return SmsMessage.objects.filter(_from_bucket(bucket))
 
 
 @dataclass(frozen=True)
@@ -197,11 +192,6 @@ def price_for(policy: TenantPolicy, caller: Caller, country: str) -> tuple[Prici
         high_cost=bool(getattr(policy, "rule_high_cost", False)),
     )
     return pricing, allowed
-
-
-def high_cost_spend_today(caller: Caller, now: datetime) -> Decimal:
-    """The tenant's spend on high-cost destinations since 00:00 UTC."""
-    return high_cost_spend_on(caller.tenant, now)
 
 
 def _charge(caller: Caller, policy: TenantPolicy, pricing: Pricing, now: datetime) -> None:

@@ -18,8 +18,7 @@ from intelliauth_sms.models import (
     TenantPolicy,
 )
 from intelliauth_sms.services.audit_catalogue import REFUSAL_EVENTS
-from intelliauth_sms.services.context import Caller
-from intelliauth_sms.services.policy import high_cost_spend_today
+from intelliauth_sms.services.spend import high_cost_spend_on
 
 
 def day_start(now: datetime) -> datetime:
@@ -118,7 +117,7 @@ def today_summary(tenant: Tenant, now: datetime | None = None) -> TodaySummary:
     )
     summary.locked_now = lock_counts["locked"]
     summary.disabled_now = lock_counts["disabled"]
-    summary.high_cost_spend = high_cost_spend_today(Caller(user=None, tenant=tenant), now)
+    summary.high_cost_spend = high_cost_spend_on(tenant, now)
     return summary
 
 
