@@ -35,24 +35,38 @@ def _field(model: type[models.Model], name: str) -> Any:
     return model._meta.get_field(name)
 
 
-def _sql(model: type[models.Model], names: list[str], conflict: list[str]) -> str:
+def _sql(model: type[models.Model], names: list[str], conflict: list[str], add: str | None) -> str:
     qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
     columns = ", ".join(qn(_field(model, name).column) for name in names)
     placeholders = ", ".join(["%s"] * len(names))
     targets = ", ".join(qn(_field(model, name).column) for name in conflict)
-    touched = qn(_field(model, conflict[-1]).column)
+    if add is None:
+        touched = qn(_field(model, conflict[-1]).column)
+        update = f"{touched} = EXCLUDED.{touched}"
+    else:
+        # ROUND to the field's places keeps a decimal total exact on SQLite, whose
+        # decimals are floating point.
+        field = _field(model, add)
+        column = qn(field.column)
+        update = f"{column} = ROUND({table}.{column} + EXCLUDED.{column}, {field.decimal_places})"
     # Only this app's quoted table and column names are in the text; values are parameters.
     return (
-        f"INSERT INTO {qn(model._meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
-        f"ON CONFLICT ({targets}) DO UPDATE SET {touched} = EXCLUDED.{touched} RETURNING *"
+        f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+        f"ON CONFLICT ({targets}) DO UPDATE SET {update} RETURNING *"
     )
 
 
-def upsert_locked(model: type[M], values: dict[str, Any], conflict: list[str]) -> M:
+def upsert_locked(
+    model: type[M], values: dict[str, Any], conflict: list[str], *, add: str | None = None
+) -> M:
     """The row of ``model`` whose ``conflict`` fields have ``values``: created with
     ``values`` if missing, and locked until the transaction ends. Field names as the model
-    spells them; a foreign key's value is the related row's primary key."""
+    spells them; a foreign key's value is the related row's primary key.
+
+    ``add`` names a decimal field whose value in ``values`` is added to an existing row's
+    (a running total), rather than the row being returned as it was."""
     names = list(values)
     params = [_field(model, name).get_db_prep_save(values[name], connection) for name in names]
-    rows = list(model._default_manager.raw(_sql(model, names, conflict), params))
+    rows = list(model._default_manager.raw(_sql(model, names, conflict, add), params))
     return rows[0]
