@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import reduce
+from typing import Any
 
 from django.db.models import (
     BooleanField,
@@ -158,7 +159,7 @@ def policy_for_send(caller: Caller, country: str) -> TenantPolicy:
     any rule allows a country (allow-list mode)."""
     rules = CountryRule.objects.filter(tenant=OuterRef("tenant"))
     rule = rules.filter(country=country)
-    policy = (
+    policies = (
         TenantPolicy.objects.filter(tenant=caller.tenant)
         .annotate(
             rule_action=Subquery(rule.values("action")[:1]),
@@ -169,27 +170,28 @@ def policy_for_send(caller: Caller, country: str) -> TenantPolicy:
             rule_high_cost=Subquery(rule.values("high_cost")[:1], output_field=BooleanField()),
             allow_list_mode=Exists(rules.filter(action=CountryRule.Action.ALLOW)),
         )
-        .first()
     )
-    return policy if policy is not None else current_policy(caller)
+    policy = policies.first()
+    if policy is None:  # a tenant without its policy row: create it, then read as above
+        current_policy(caller)
+        policy = policies.get()
+    return policy
 
 
-def price_for(policy: TenantPolicy, caller: Caller, country: str) -> tuple[Pricing, bool]:
-    """The price of a send to ``country`` and whether the tenant's rules allow it, from a
-    ``policy_for_send`` policy (or by reading the rules, for a plain one)."""
-    if not hasattr(policy, "allow_list_mode"):
-        policy = policy_for_send(caller, country)
-    action = getattr(policy, "rule_action", None)
+def price_for(policy: Any) -> tuple[Pricing, bool]:
+    """The price of a send and whether the tenant's rules allow it, from what
+    ``policy_for_send`` read with the policy about the destination's country."""
+    action = policy.rule_action
     if action == CountryRule.Action.BLOCK:
         allowed = False
-    elif getattr(policy, "allow_list_mode", False):
+    elif policy.allow_list_mode:
         allowed = action == CountryRule.Action.ALLOW
     else:
         allowed = True
-    cost = getattr(policy, "rule_unit_cost", None)
+    cost = policy.rule_unit_cost
     pricing = Pricing(
         unit_cost=Decimal(str(cost)) if cost is not None else Decimal("0"),
-        high_cost=bool(getattr(policy, "rule_high_cost", False)),
+        high_cost=bool(policy.rule_high_cost),
     )
     return pricing, allowed
 
@@ -222,14 +224,15 @@ def authorise_send(
 
     Must run inside ``transaction.atomic()`` with ``state`` locked (``lock_user_state``),
     and the caller must record the send (an ``SmsMessage``) in the same transaction.
-    ``policy`` is the tenant's policy if the caller has just read it (read here otherwise).
+    ``policy`` is the tenant's policy as ``policy_for_send`` reads it for the destination, if
+    the caller has just read it (read here otherwise).
 
     The rows that make the limits exact are locked first, in the fixed order (the user's,
     held already; the address bucket's; the number's; the prefix's breaker), then every
     rolling window is counted in one query, and the checks run in their documented order.
     A refused limit reads its window once more, to name the real wait.
     """
-    policy = policy or current_policy(caller)
+    policy = policy or policy_for_send(caller, destination.country)
     ensure_not_locked(state, now)
 
     own_sends, own_limit = _rate_scope(caller, policy, purpose, subject_id)
@@ -260,7 +263,7 @@ def authorise_send(
         if window.limit is not None and counts[name] >= window.limit:
             _enforce_rolling_limit(SmsMessage.objects.filter(window.sends), window.limit, now)
 
-    pricing, allowed = price_for(policy, caller, destination.country)
+    pricing, allowed = price_for(policy)
     if not allowed:
         raise CountryNotAllowed()
 

@@ -487,3 +487,16 @@ def test_the_cap_reads_the_days_running_total_and_a_refused_send_adds_nothing(
     row.refresh_from_db()
     assert row.high_cost_spend == Decimal("1.0000")  # rolled back with the refused send
     assert SmsMessage.objects.filter(high_cost=True).count() == 2
+
+
+def test_a_tenant_without_its_policy_row_gets_the_defaults_and_the_send_goes_out(
+    sms: Any, caller: Caller, default_tenant: Any
+) -> None:
+    from intelliauth_sms.models import TenantPolicy
+
+    TenantPolicy.objects.filter(tenant=default_tenant).delete()
+
+    sent = sms.send(caller, phone=GB)
+
+    assert sent.code is not None
+    assert TenantPolicy.objects.get(tenant=default_tenant).code_ttl_seconds == 300
