@@ -159,17 +159,14 @@ def policy_for_send(caller: Caller, country: str) -> TenantPolicy:
     any rule allows a country (allow-list mode)."""
     rules = CountryRule.objects.filter(tenant=OuterRef("tenant"))
     rule = rules.filter(country=country)
-    policies = (
-        TenantPolicy.objects.filter(tenant=caller.tenant)
-        .annotate(
-            rule_action=Subquery(rule.values("action")[:1]),
-            rule_unit_cost=Subquery(
-                rule.values("unit_cost")[:1],
-                output_field=DecimalField(max_digits=10, decimal_places=4),
-            ),
-            rule_high_cost=Subquery(rule.values("high_cost")[:1], output_field=BooleanField()),
-            allow_list_mode=Exists(rules.filter(action=CountryRule.Action.ALLOW)),
-        )
+    policies = TenantPolicy.objects.filter(tenant=caller.tenant).annotate(
+        rule_action=Subquery(rule.values("action")[:1]),
+        rule_unit_cost=Subquery(
+            rule.values("unit_cost")[:1],
+            output_field=DecimalField(max_digits=10, decimal_places=4),
+        ),
+        rule_high_cost=Subquery(rule.values("high_cost")[:1], output_field=BooleanField()),
+        allow_list_mode=Exists(rules.filter(action=CountryRule.Action.ALLOW)),
     )
     policy = policies.first()
     if policy is None:  # a tenant without its policy row: create it, then read as above
