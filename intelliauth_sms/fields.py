@@ -46,6 +46,18 @@ class EncryptedPhoneNumberField(EncryptedCharField):
     column and its history are unchanged.
     """
 
+    def get_db_prep_save(self, value: Any, connection: Any) -> Any:
+        """An empty number is stored empty, not as a token of ``""``.
+
+        The library encrypts every value, the empty string too; a cleared destination then
+        looked like a stored number to ``exclude(phone_number="")`` (the sweep, the daily
+        clean-up, re-keying) and to the partial index of unsent messages. Nothing secret is
+        in an empty value.
+        """
+        if value in (None, ""):
+            return value
+        return super().get_db_prep_save(value, connection)
+
     def value_to_string(self, obj: Any) -> str:
         value = self.value_from_object(obj)
         if value in (None, ""):

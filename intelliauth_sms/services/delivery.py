@@ -254,14 +254,7 @@ def _plan_retry(message: SmsMessage, error: SmsBackendError, now: datetime) -> i
 
 def _finish_sent(message_id: uuid.UUID, provider_id: str) -> None:
     provider_id = provider_id[:128]
-    SmsMessage.objects.filter(pk=message_id).update(
-        status=MessageStatus.SENT,
-        provider_message_id=provider_id,
-        error="",
-        provider_error="",
-        sent_at=timezone.now(),
-        phone_number="",  # the destination is not kept once it has been used
-    )
+    delivery_claim.record_sent(message_id, provider_id)
     if provider_id:
         # A delivery report can outrun this update (the provider answers the send and
         # calls the webhook at once); the webhook kept it for this moment.

@@ -1,4 +1,6 @@
-"""Claiming a queued message for sending in one SQL statement (the worker's hot path).
+"""The worker's two statements: claiming a queued message for sending, and recording that
+it was sent (the hot path of ``services.delivery``; plain SQL, its text built once per
+database vendor, because compiling an ORM query cost as much as running it).
 
 ``UPDATE … RETURNING``: the message moves ``queued`` → ``sending`` only if this
 task's sealed code is its current one (``SmsMessage.payload_check``, a keyed hash of the
@@ -7,12 +9,13 @@ returns what sending needs. Of two runs racing for one message exactly one chang
 PostgreSQL re-checks the message's columns on the row the first run committed, and the
 sweep, when it re-issues a code, changes ``payload_check`` too.
 
-PostgreSQL and SQLite 3.35+ run it (``upsert.returning_supported``); elsewhere (and for
-anything it does not claim) ``services.delivery`` reads the message and decides.
+PostgreSQL and SQLite 3.35+ run the claim (``upsert.returning_supported``); elsewhere (and
+for anything it does not claim) ``services.delivery`` reads the message and decides.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,7 +46,8 @@ def _column(model: type, name: str) -> str:
     return connection.ops.quote_name(model._meta.get_field(name).column)  # type: ignore[attr-defined]
 
 
-def _sql() -> str:
+@functools.cache
+def _claim_sql(vendor: str) -> str:
     qn = connection.ops.quote_name
     message, code = qn(SmsMessage._meta.db_table), qn(SmsCode._meta.db_table)
     m = {name: _column(SmsMessage, name) for name in (
@@ -83,8 +87,35 @@ def claim_in_one_statement(message_id: uuid.UUID, code: str) -> ClaimedRow | Non
         connection.ops.adapt_datetimefield_value(now),
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_sql(), params)
+        cursor.execute(_claim_sql(connection.vendor), params)
         row = cursor.fetchone()
     if row is None:
         return None
     return ClaimedRow(str(row[0]), _as_datetime(row[1]), _as_datetime(row[2]))
+
+
+@functools.cache
+def _sent_sql(vendor: str) -> str:
+    qn = connection.ops.quote_name
+    m = {name: _column(SmsMessage, name) for name in (
+        "id", "status", "provider_message_id", "error", "provider_error", "sent_at",
+        "phone_number",
+    )}  # fmt: skip
+    return (
+        f"UPDATE {qn(SmsMessage._meta.db_table)} SET {m['status']} = %s, "  # noqa: S608
+        f"{m['provider_message_id']} = %s, {m['error']} = '', {m['provider_error']} = '', "
+        f"{m['sent_at']} = %s, {m['phone_number']} = '' WHERE {m['id']} = %s"
+    )
+
+
+def record_sent(message_id: uuid.UUID, provider_message_id: str) -> None:
+    """The provider took the message: ``sent``, with its id there; the destination is not
+    kept once it has been used (an empty column, as ``EncryptedPhoneNumberField`` stores it)."""
+    params = [
+        MessageStatus.SENT.value,
+        provider_message_id,
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+        SmsMessage._meta.pk.get_db_prep_value(message_id, connection),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_sent_sql(connection.vendor), params)

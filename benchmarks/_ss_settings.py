@@ -1,0 +1,2 @@
+from benchmarks.worker_settings import *  # noqa
+DATABASES["default"]["OPTIONS"] = {"server_side_binding": True}
