@@ -112,8 +112,7 @@ from intelliauth_sms.models import SmsFactor, Tenant  # noqa: E402
 from intelliauth_sms.phone import parse_e164  # noqa: E402
 from tests.conftest import CODE_IN_SMS  # noqa: E402
 from tests.mfa import verified_token  # noqa: E402
-
-TRANSACTION_STATEMENTS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK", "BEGIN", "COMMIT")
+from tests.query_budget import split  # noqa: E402
 
 
 def phone_number(index: int) -> str:
@@ -161,9 +160,8 @@ class Bench:
         if kind.queries is None:
             with CaptureQueriesContext(connection) as captured:
                 response = call()
-            statements = [q["sql"] for q in captured.captured_queries]
-            tx = sum(s.startswith(TRANSACTION_STATEMENTS) for s in statements)
-            kind.queries = (len(statements) - tx, tx)
+            ran = split([q["sql"] for q in captured.captured_queries])
+            kind.queries = (len(ran.work), len(ran.transaction))
         else:
             response = call()
         kind.timings.append(time.perf_counter() - began)

@@ -6,6 +6,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,31 @@ from intelliauth_sms.models import AuditEvent, CodePurpose, EventType, Outcome, 
 from intelliauth_sms.services.context import Caller
 
 logger = logging.getLogger("intelliauth_sms.audit")
+
+#: The events of the innermost ``written_together`` block, not yet written.
+_held: ContextVar[list[AuditEvent] | None] = ContextVar("intelliauth_sms_audit_held", default=None)
+
+
+@contextmanager
+def written_together() -> Iterator[None]:
+    """Write the events recorded inside the block in one ``INSERT`` when it ends.
+
+    For a step that records several events in one transaction (a code checked, then the
+    flow verified or the factor enrolled): one statement instead of one per event. Use it
+    inside the caller's ``transaction.atomic()``: if the block raises, its events are
+    dropped, as the rollback would have dropped them. A nested block joins the outer one.
+    """
+    if _held.get() is not None:
+        yield
+        return
+    events: list[AuditEvent] = []
+    token = _held.set(events)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+    if events:
+        AuditEvent.objects.bulk_create(events)
 
 
 def record(
@@ -33,14 +59,17 @@ def record(
     tenant: Any = None,
     ip: str | None = None,
 ) -> AuditEvent:
-    """Append one event. ``caller`` fills user, tenant and IP unless given explicitly."""
+    """Append one event. ``caller`` fills user, tenant and IP unless given explicitly.
+
+    Inside ``written_together`` the event is written when that block ends.
+    """
     if caller is not None:
         user = user if user is not None else caller.user
         tenant = tenant if tenant is not None else caller.tenant
         ip = ip if ip is not None else caller.ip
     if len(phone_last4) > 4:
         raise ValueError("Audit events hold at most the last 4 digits of a number.")
-    event = AuditEvent.objects.create(
+    event = AuditEvent(
         created_at=timezone.now(),
         event_type=event_type,
         outcome=outcome,
@@ -55,6 +84,11 @@ def record(
         subject_id=subject_id,
         detail=detail or {},
     )
+    held = _held.get()
+    if held is None:
+        event.save(force_insert=True)
+    else:
+        held.append(event)
     logger.info(
         "%s outcome=%s failure_code=%s purpose=%s user=%s tenant=%s last4=%s",
         event_type.value,

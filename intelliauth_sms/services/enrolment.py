@@ -106,6 +106,7 @@ def complete_enrolment(
             EventType.CODE_CHECKED, None, purpose=CodePurpose.ENROLMENT
         ) as refusal,
         transaction.atomic(),
+        audit.written_together(),  # the check's event and the enrolment's: one INSERT
     ):
         # One read, under the enrolment's lock; then the typed code's format (a malformed
         # code is refused, audited and not counted, before anything is judged).

@@ -204,6 +204,7 @@ def verify_flow_code(
     with (
         audit.refusals_recorded(EventType.CODE_CHECKED, None) as refusal,
         transaction.atomic(),
+        audit.written_together(),  # the check's event and the verification's: one INSERT
     ):
         # One read of the flow, under its lock; then the typed code's format (a malformed
         # code is refused, audited and not counted, before anything is judged).

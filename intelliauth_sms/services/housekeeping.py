@@ -40,6 +40,6 @@ def clean_up() -> CleanupReport:
         .filter(status__in=[MessageStatus.QUEUED, MessageStatus.SENDING])
         .update(phone_number="", status=MessageStatus.FAILED, error="not sent in time")
     )
-    # Lock rows are recreated on demand (``locks.lock_key`` retries), so all can go.
+    # Lock rows are recreated on demand (``locks.lock_keys`` retries), so all can go.
     locks_deleted, _ = SendLock.objects.all().delete()
     return CleanupReport(flows_deleted, enrolments_deleted, destinations_cleared, locks_deleted)

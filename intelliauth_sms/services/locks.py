@@ -18,7 +18,7 @@ from typing import Any
 
 from intelliauth_sms.crypto import keyed_hash
 from intelliauth_sms.models import SendLock, SmsUserState, Tenant
-from intelliauth_sms.services.upsert import returning_supported, upsert_locked
+from intelliauth_sms.services.upsert import returning_supported, upsert_locked, upsert_many_locked
 
 
 def lock_user_state(user: Any, tenant: Tenant) -> SmsUserState:
@@ -43,13 +43,22 @@ def lock_user_state(user: Any, tenant: Tenant) -> SmsUserState:
     return state
 
 
-def lock_key(key: str) -> None:
-    """Create (if needed) and lock the ``SendLock`` row named ``key``: one statement where
-    the database runs ``upsert_locked``. In two steps elsewhere, where housekeeping may
-    delete the row between the insert and the lock; then it tries again."""
+def lock_keys(*keys: str) -> None:
+    """Create (if needed) and lock the ``SendLock`` rows named ``keys``, in that order.
+
+    One statement for all of them where the database runs ``upsert_locked``. Elsewhere two
+    steps a row (insert if missing, then lock), where housekeeping may delete the row in
+    between; then it tries again.
+    """
+    unique = list(dict.fromkeys(keys))
     if returning_supported():
-        upsert_locked(SendLock, {"key": key}, conflict=["key"])
+        upsert_many_locked(SendLock, [{"key": key} for key in unique], conflict=["key"])
         return
+    for key in unique:
+        _lock_in_two_steps(key)
+
+
+def _lock_in_two_steps(key: str) -> None:
     for _attempt in range(3):
         SendLock.objects.bulk_create([SendLock(key=key)], ignore_conflicts=True)
         if list(SendLock.objects.select_for_update().filter(key=key).values_list("pk")):

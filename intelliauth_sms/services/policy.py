@@ -60,7 +60,7 @@ from intelliauth_sms.services.context import Caller
 from intelliauth_sms.services.locks import (
     destination_lock_key,
     ip_lock_key,
-    lock_key,
+    lock_keys,
 )
 from intelliauth_sms.services.pumping import check_breaker, lock_breaker, prefix_sends
 from intelliauth_sms.services.spend import add_high_cost_spend
@@ -239,16 +239,18 @@ def authorise_send(
         windows["user"] = Window(
             Q(user=caller.user, purpose__in=SIGN_IN_PURPOSES), policy.user_auth_sms_per_hour
         )
+    keys: list[str] = []
     if caller.request is not None or caller.ip is not None:
         # Every HTTP request counts against an address bucket: an IPv6 /64, an IPv4
         # address, or the one shared bucket of requests without a usable address
         # (``client_ip.ip_bucket``), so those are never unlimited. Sends made from Python
         # with neither a request nor an address (a site's own code) have no client.
         bucket = ip_bucket(caller.ip)
-        lock_key(ip_lock_key(bucket or NO_ADDRESS_BUCKET))
+        keys.append(ip_lock_key(bucket or NO_ADDRESS_BUCKET))
         windows["ip"] = Window(_from_bucket(bucket), policy.ip_sms_per_hour)
     destination_hash = phone_hash(destination.e164)
-    lock_key(destination_lock_key(destination_hash))
+    keys.append(destination_lock_key(destination_hash))
+    lock_keys(*keys)  # the address's lock row, then the number's: one statement
     windows["destination"] = Window(Q(phone_hash=destination_hash), policy.destination_sms_per_hour)
     breaker = None
     if policy.pumping_protection != PumpingProtection.OFF:

@@ -35,11 +35,17 @@ def _field(model: type[models.Model], name: str) -> Any:
     return model._meta.get_field(name)
 
 
-def _sql(model: type[models.Model], names: list[str], conflict: list[str], add: str | None) -> str:
+def _sql(
+    model: type[models.Model],
+    names: list[str],
+    conflict: list[str],
+    add: str | None,
+    rows: int = 1,
+) -> str:
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
     columns = ", ".join(qn(_field(model, name).column) for name in names)
-    placeholders = ", ".join(["%s"] * len(names))
+    placeholders = ", ".join([f"({', '.join(['%s'] * len(names))})"] * rows)
     targets = ", ".join(qn(_field(model, name).column) for name in conflict)
     if add is None:
         touched = qn(_field(model, conflict[-1]).column)
@@ -52,7 +58,7 @@ def _sql(model: type[models.Model], names: list[str], conflict: list[str], add: 
         update = f"{column} = ROUND({table}.{column} + EXCLUDED.{column}, {field.decimal_places})"
     # Only this app's quoted table and column names are in the text; values are parameters.
     return (
-        f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+        f"INSERT INTO {table} ({columns}) VALUES {placeholders} "  # noqa: S608
         f"ON CONFLICT ({targets}) DO UPDATE SET {update} RETURNING *"
     )
 
@@ -70,3 +76,20 @@ def upsert_locked(
     params = [_field(model, name).get_db_prep_save(values[name], connection) for name in names]
     rows = list(model._default_manager.raw(_sql(model, names, conflict, add), params))
     return rows[0]
+
+
+def upsert_many_locked(model: type[M], rows: list[dict[str, Any]], conflict: list[str]) -> None:
+    """``upsert_locked`` for several rows of ``model`` in one statement, locked in the order
+    given (PostgreSQL inserts and locks a ``VALUES`` list row by row), so callers that lock
+    in a fixed order keep it. The rows must differ in their ``conflict`` fields and name the
+    same fields."""
+    if not rows:
+        return
+    names = list(rows[0])
+    params = [
+        _field(model, name).get_db_prep_save(row[name], connection)
+        for row in rows
+        for name in names
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(model, names, conflict, None, rows=len(rows)), params)
