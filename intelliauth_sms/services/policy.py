@@ -25,24 +25,13 @@ in front of this with a coarse per-IP request rate over the shared cache
 from __future__ import annotations
 
 import math
-import operator
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import reduce
 from typing import Any
 
-from django.db.models import (
-    BooleanField,
-    Count,
-    DecimalField,
-    Exists,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-)
+from django.db.models import QuerySet
 
 from intelliauth_sms.client_ip import ip_bucket
 from intelliauth_sms.crypto import phone_hash
@@ -57,6 +46,7 @@ from intelliauth_sms.models import (
 )
 from intelliauth_sms.phone import PhoneNumber
 from intelliauth_sms.services.context import Caller
+from intelliauth_sms.services.gate_reads import Window, count_windows, read_policy_for_send
 from intelliauth_sms.services.locks import (
     destination_lock_key,
     ip_lock_key,
@@ -66,6 +56,8 @@ from intelliauth_sms.services.pumping import check_breaker, lock_breaker, prefix
 from intelliauth_sms.services.spend import add_high_cost_spend
 
 WINDOW = timedelta(hours=1)
+#: A country rule's ``unit_cost`` has 4 decimal places.
+UNIT_COST_PLACES = Decimal("0.0001")
 #: The codes the per-user sign-in cap counts: every flow's and recovery's, and the codes
 #: django-allauth signs in or verifies phones with (``contrib.allauth``).
 SIGN_IN_PURPOSES = (CodePurpose.AUTHENTICATION, CodePurpose.RECOVERY, CodePurpose.ALLAUTH)
@@ -108,70 +100,37 @@ def _enforce_rolling_limit(sends: QuerySet[SmsMessage], limit: int, now: datetim
 
 def _rate_scope(
     caller: Caller, policy: TenantPolicy, purpose: str, subject_id: uuid.UUID
-) -> tuple[Q, int]:
+) -> tuple[dict[str, Any], int]:
     """The sends a purpose's own limit counts, and that limit."""
     if purpose == CodePurpose.ENROLMENT:
         # Per user, across all of the user's enrolments.
         return (
-            Q(user=caller.user, purpose=CodePurpose.ENROLMENT),
+            {"user_id": caller.user.pk, "purpose": CodePurpose.ENROLMENT},
             policy.enrolment_sms_per_hour,
         )
     # Sign-in flows and recoveries: per flow / per recovery.
-    return Q(subject_id=subject_id), policy.auth_sms_per_hour
+    return {"subject_id": subject_id}, policy.auth_sms_per_hour
 
 
 #: The lock name of the shared bucket of sends whose request had no usable address.
 NO_ADDRESS_BUCKET = "no-address"
 
 
-def _from_bucket(bucket: str | None) -> Q:
+def _from_bucket(bucket: str | None) -> dict[str, Any]:
     """The sends of one address bucket (``SmsMessage.client_ip`` holds the bucket)."""
-    return Q(client_ip__isnull=True) if bucket is None else Q(client_ip=bucket)
-
-
-@dataclass(frozen=True)
-class Window:
-    """One rolling limit: the sends it counts and how many it allows (``None``: only
-    counted, for the pumping breaker)."""
-
-    sends: Q
-    limit: int | None
-
-
-def _count_windows(windows: dict[str, Window], now: datetime) -> dict[str, int]:
-    """Every window's sends in the last hour, in one query: each count is an indexed range
-    scan of its own (PostgreSQL combines them with a bitmap OR), flat with the table."""
-    conditions = [window.sends for window in windows.values()]
-    counted = (
-        SmsMessage.objects.filter(created_at__gt=now - WINDOW)
-        .filter(reduce(operator.or_, conditions))
-        .aggregate(**{name: Count("pk", filter=window.sends) for name, window in windows.items()})
-    )
-    return {name: counted[name] or 0 for name in windows}
-
-
-_PRICE = DecimalField(max_digits=10, decimal_places=4)
+    return {"client_ip__isnull": True} if bucket is None else {"client_ip": bucket}
 
 
 def policy_for_send(caller: Caller, country: str) -> TenantPolicy:
     """The tenant's policy with what its country rules say about ``country``, in one query
     (``price_for`` reads them from it): the rule's action, price and cost class, and whether
     any rule allows a country (allow-list mode)."""
-    rules = CountryRule.objects.filter(tenant=OuterRef("tenant"))
-    rule = rules.filter(country=country)
-    policies = TenantPolicy.objects.filter(tenant=caller.tenant).annotate(
-        rule_action=Subquery(rule.values("action")[:1]),
-        rule_unit_cost=Subquery(
-            rule.values("unit_cost")[:1],
-            output_field=DecimalField(max_digits=10, decimal_places=4),
-        ),
-        rule_high_cost=Subquery(rule.values("high_cost")[:1], output_field=BooleanField()),
-        allow_list_mode=Exists(rules.filter(action=CountryRule.Action.ALLOW)),
-    )
-    policy = policies.first()
+    policy = read_policy_for_send(caller.tenant.pk, country)
     if policy is None:  # a tenant without its policy row: create it, then read as above
         current_policy(caller)
-        policy = policies.get()
+        policy = read_policy_for_send(caller.tenant.pk, country)
+        if policy is None:
+            raise TenantPolicy.DoesNotExist(f"No policy for tenant {caller.tenant.pk}.")
     return policy
 
 
@@ -187,7 +146,10 @@ def price_for(policy: Any) -> tuple[Pricing, bool]:
         allowed = True
     cost = policy.rule_unit_cost
     pricing = Pricing(
-        unit_cost=Decimal(str(cost)) if cost is not None else Decimal("0"),
+        # To the field's 4 places: SQLite returns a decimal column as a float.
+        unit_cost=Decimal(str(cost)).quantize(UNIT_COST_PLACES)
+        if cost is not None
+        else Decimal("0"),
         high_cost=bool(policy.rule_high_cost),
     )
     return pricing, allowed
@@ -237,7 +199,8 @@ def authorise_send(
     if purpose in SIGN_IN_PURPOSES:
         # Under the user's lock (``lock_user_state``), like the purpose's own rate.
         windows["user"] = Window(
-            Q(user=caller.user, purpose__in=SIGN_IN_PURPOSES), policy.user_auth_sms_per_hour
+            {"user_id": caller.user.pk, "purpose__in": SIGN_IN_PURPOSES},
+            policy.user_auth_sms_per_hour,
         )
     keys: list[str] = []
     if caller.request is not None or caller.ip is not None:
@@ -251,13 +214,15 @@ def authorise_send(
     destination_hash = phone_hash(destination.e164)
     keys.append(destination_lock_key(destination_hash))
     lock_keys(*keys)  # the address's lock row, then the number's: one statement
-    windows["destination"] = Window(Q(phone_hash=destination_hash), policy.destination_sms_per_hour)
+    windows["destination"] = Window(
+        {"phone_hash": destination_hash}, policy.destination_sms_per_hour
+    )
     breaker = None
     if policy.pumping_protection != PumpingProtection.OFF:
         breaker = lock_breaker(caller.tenant, destination.e164)
         windows["prefix"] = Window(prefix_sends(breaker, now), None)
 
-    counts = _count_windows(windows, now)
+    counts = count_windows(windows, since=now - WINDOW)
     for name, window in windows.items():
         if window.limit is not None and counts[name] >= window.limit:
             _enforce_rolling_limit(SmsMessage.objects.filter(window.sends), window.limit, now)

@@ -25,7 +25,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from intelliauth_sms import signals
@@ -82,13 +81,14 @@ def counting_since(breaker: PrefixBreaker, now: datetime) -> datetime:
     return max(now - WINDOW, breaker.counted_from or now - WINDOW)
 
 
-def prefix_sends(breaker: PrefixBreaker, now: datetime) -> Q:
-    """The sends the breaker counts (the gate counts them with its other windows)."""
-    return Q(
-        tenant_id=breaker.tenant_id,
-        prefix_hash=breaker.prefix_hash,
-        created_at__gt=counting_since(breaker, now),
-    )
+def prefix_sends(breaker: PrefixBreaker, now: datetime) -> dict[str, Any]:
+    """The sends the breaker counts, as ``SmsMessage`` lookups (the gate counts them with
+    its other windows, ``gate_reads.Window``)."""
+    return {
+        "tenant_id": breaker.tenant_id,
+        "prefix_hash": breaker.prefix_hash,
+        "created_at__gt": counting_since(breaker, now),
+    }
 
 
 def check_breaker(
@@ -116,7 +116,7 @@ def check_breaker(
     if sends < TRIP_SENDS:
         return None
     verified = SmsMessage.objects.filter(
-        prefix_sends(breaker, now), code__state=CodeState.USED
+        **prefix_sends(breaker, now), code__state=CodeState.USED
     ).count()
     if verified >= TRIP_CONVERSION * sends:
         return None

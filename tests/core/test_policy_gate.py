@@ -477,7 +477,8 @@ def test_the_cap_reads_the_days_running_total_and_a_refused_send_adds_nothing(
         sms.send(caller, phone=GB, deliver=False)
     statements = [q["sql"].lower() for q in captured.captured_queries]
     # The cap no longer sums the day's messages: one row, raised by each high-cost send.
-    assert not any("sum(" in s and "smsmessage" in s for s in statements)
+    # (The rolling windows do sum, over the last hour, CASE … THEN 1: counts, not costs.)
+    assert not any("sum(" in s and "unit_cost" in s and "smsmessage" in s for s in statements)
     [row] = DailySpend.objects.filter(tenant=capped)
     assert row.high_cost_spend == Decimal("1.0000")
 
