@@ -27,6 +27,7 @@ from intelliauth_sms.models import (
 from intelliauth_sms.services import audit, codes
 from intelliauth_sms.services.access import has_sign_in_factor
 from intelliauth_sms.services.context import Caller
+from intelliauth_sms.services.joined_read import read_with_related
 from intelliauth_sms.services.lookup import get_owned, parse_uuid
 from intelliauth_sms.services.policy import current_policy
 from intelliauth_sms.tenancy import tenant_for
@@ -125,11 +126,13 @@ def get_flow(
 
     ``kinds`` keeps each endpoint to its own flows: a recovery id is not a sign-in flow.
     """
-    queryset = AuthFlow.objects.select_related("user", "tenant", "factor").filter(kind__in=kinds)
-    if lock:
-        queryset = queryset.select_for_update(of=("self",))
-    flow = get_owned(queryset.filter(expires_at__gt=timezone.now()), parse_uuid(flow_id))
-    if not _bound_to(flow, request):
+    flow = read_with_related(
+        AuthFlow,
+        ("user", "tenant", "factor"),
+        {"id": parse_uuid(flow_id), "kind__in": kinds, "expires_at__gt": timezone.now()},
+        lock=lock,
+    )
+    if flow is None or not _bound_to(flow, request):
         raise NotFound()
     return flow
 

@@ -3,10 +3,10 @@ for the destination, and every rolling window's count in one statement.
 
 They run on every send, and building them with the ORM (an annotated queryset with four
 subqueries; an aggregate of five filtered counts) cost about a millisecond each, several
-times what the database spends on them (issue 11's profile). The SQL is written once here,
-from the models' own table and column names, with every value a parameter prepared by its
-model field (so UUIDs, addresses and times are passed as the ORM would pass them). Plain
-ANSI SQL (``LEFT JOIN``, ``CASE``, ``EXISTS``): no database-specific syntax.
+times what the database spends on them (issue 11's profile). The SQL is written here from
+the models' own table and column names (``services.sql``), every value a parameter
+prepared by its model field. Plain ANSI SQL (``LEFT JOIN``, ``CASE``, ``EXISTS``): no
+database-specific syntax.
 """
 
 from __future__ import annotations
@@ -20,42 +20,29 @@ from django.db import connection
 from django.db.models import Q
 
 from intelliauth_sms.models import CountryRule, SmsMessage, TenantPolicy
-
-
-def _qn(name: str) -> str:
-    return str(connection.ops.quote_name(name))
-
-
-def _field(model: Any, name: str) -> Any:
-    """A concrete field of ``model`` by name or attname (``user_id``)."""
-    return model._meta.get_field(name)
-
-
-def _column(model: Any, name: str) -> str:
-    return _qn(_field(model, name).column)
+from intelliauth_sms.services import sql
 
 
 @functools.cache
 def _policy_sql(vendor: str) -> str:
     """The policy row, its rule for one country, and whether any rule allows (per vendor:
     quoting differs)."""
-    p_tenant = _column(TenantPolicy, "tenant")
-    r_tenant, r_country = _column(CountryRule, "tenant"), _column(CountryRule, "country")
-    r_action = _column(CountryRule, "action")
-    fields: Any = TenantPolicy._meta.concrete_fields
-    columns = ", ".join(f"p.{_qn(field.column)}" for field in fields)
-    rule_table = _qn(CountryRule._meta.db_table)
-    # Only this app's quoted table and column names are in the text; values are parameters.
+    policy_fields: Any = TenantPolicy._meta.concrete_fields
+    columns = ", ".join(f"p.{sql.quote(f.column)}" for f in policy_fields)
+    rule_table = sql.quote(CountryRule._meta.db_table)
+    p_tenant = sql.column(TenantPolicy, "tenant", "p")
     return (
-        f"SELECT {columns}, r.{r_action} AS rule_action, "  # noqa: S608
-        f"r.{_column(CountryRule, 'unit_cost')} AS rule_unit_cost, "
-        f"r.{_column(CountryRule, 'high_cost')} AS rule_high_cost, "
+        f"SELECT {columns}, {sql.column(CountryRule, 'action', 'r')} AS rule_action, "  # noqa: S608
+        f"{sql.column(CountryRule, 'unit_cost', 'r')} AS rule_unit_cost, "
+        f"{sql.column(CountryRule, 'high_cost', 'r')} AS rule_high_cost, "
         f"CASE WHEN EXISTS (SELECT 1 FROM {rule_table} a "
-        f"WHERE a.{r_tenant} = p.{p_tenant} AND a.{r_action} = %s) "
+        f"WHERE {sql.column(CountryRule, 'tenant', 'a')} = {p_tenant} "
+        f"AND {sql.column(CountryRule, 'action', 'a')} = %s) "
         f"THEN 1 ELSE 0 END AS allow_list_mode "
-        f"FROM {_qn(TenantPolicy._meta.db_table)} p LEFT JOIN {rule_table} r "
-        f"ON r.{r_tenant} = p.{p_tenant} AND r.{r_country} = %s "
-        f"WHERE p.{p_tenant} = %s"
+        f"FROM {sql.quote(TenantPolicy._meta.db_table)} p LEFT JOIN {rule_table} r "
+        f"ON {sql.column(CountryRule, 'tenant', 'r')} = {p_tenant} "
+        f"AND {sql.column(CountryRule, 'country', 'r')} = %s "
+        f"WHERE {p_tenant} = %s"
     )
 
 
@@ -71,8 +58,8 @@ def read_policy_for_send(tenant_id: int, country: str) -> TenantPolicy | None:
 @dataclass(frozen=True)
 class Window:
     """One rolling limit: the sends it counts, as field lookups of ``SmsMessage``
-    (``name``, ``name__in``, ``name__isnull``, ``name__gt``), and how many it allows
-    (``None``: only counted, for the pumping breaker)."""
+    (``sql.condition``'s: ``name``, ``name__in``, ``name__isnull``, ``name__gt``), and how
+    many it allows (``None``: only counted, for the pumping breaker)."""
 
     lookups: dict[str, Any]
     limit: int | None
@@ -83,45 +70,22 @@ class Window:
         return Q(**self.lookups)
 
 
-_OPERATORS = {"exact": "=", "gt": ">"}
-
-
-def _condition(lookups: dict[str, Any]) -> tuple[str, list[Any]]:
-    """``lookups`` as one SQL condition (``AND`` of each) and its parameters."""
-    parts: list[str] = []
-    params: list[Any] = []
-    for key, value in lookups.items():
-        name, _sep, lookup = key.partition("__")
-        field = _field(SmsMessage, name)
-        column, prepare = _qn(field.column), field.get_db_prep_value
-        if lookup == "isnull":
-            parts.append(f"{column} IS {'' if value else 'NOT '}NULL")
-        elif lookup == "in":
-            parts.append(f"{column} IN ({', '.join(['%s'] * len(value))})")
-            params.extend(prepare(item, connection) for item in value)
-        else:
-            parts.append(f"{column} {_OPERATORS[lookup or 'exact']} %s")
-            params.append(prepare(value, connection))
-    return " AND ".join(parts), params
-
-
 def count_windows(windows: dict[str, Window], since: datetime) -> dict[str, int]:
     """Every window's sends created after ``since``, in one query: each count is an indexed
     range scan of its own (PostgreSQL combines them with a bitmap OR), flat with the table."""
-    conditions = {name: _condition(window.lookups) for name, window in windows.items()}
+    conditions = {name: sql.condition(SmsMessage, w.lookups) for name, w in windows.items()}
     counts = ", ".join(
-        f"SUM(CASE WHEN {sql} THEN 1 ELSE 0 END) AS {_qn(name)}"
-        for name, (sql, _params) in conditions.items()
+        f"SUM(CASE WHEN {text} THEN 1 ELSE 0 END) AS {sql.quote(name)}"
+        for name, (text, _params) in conditions.items()
     )
-    created = _column(SmsMessage, "created_at")
-    any_window = " OR ".join(f"({sql})" for sql, _params in conditions.values())
-    params = [value for _sql, values in conditions.values() for value in values]
-    params.append(_field(SmsMessage, "created_at").get_db_prep_value(since, connection))
-    params.extend(value for _sql, values in conditions.values() for value in values)
+    any_window = " OR ".join(f"({text})" for text, _params in conditions.values())
+    params = [value for _text, values in conditions.values() for value in values]
+    params.append(sql.field(SmsMessage, "created_at").get_db_prep_value(since, connection))
+    params.extend(value for _text, values in conditions.values() for value in values)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {counts} FROM {_qn(SmsMessage._meta.db_table)} "  # noqa: S608
-            f"WHERE {created} > %s AND ({any_window})",
+            f"SELECT {counts} FROM {sql.quote(SmsMessage._meta.db_table)} "  # noqa: S608
+            f"WHERE {sql.column(SmsMessage, 'created_at')} > %s AND ({any_window})",
             params,
         )
         row = cursor.fetchone()

@@ -1,0 +1,52 @@
+"""Plain SQL from the models' own metadata, for the few statements of the send and check
+paths that are written by hand (``gate_reads``, ``joined_read``, ``delivery_claim``).
+
+Only quoted table and column names of this app's models go into the text; every value is a
+parameter, prepared by its model field as the ORM would prepare it (UUIDs, addresses, times
+with their time zone, choices).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+
+#: The lookups ``condition`` understands, and their operators.
+_OPERATORS = {"exact": "=", "gt": ">"}
+
+
+def quote(name: str) -> str:
+    """A table or column name, quoted for the current database."""
+    return str(connection.ops.quote_name(name))
+
+
+def field(model: Any, name: str) -> Any:
+    """A concrete field of ``model`` by name or attname (``user_id``)."""
+    return model._meta.get_field(name)
+
+
+def column(model: Any, name: str, alias: str = "") -> str:
+    """The quoted column of field ``name``, prefixed with a table ``alias`` if given."""
+    quoted = quote(field(model, name).column)
+    return f"{alias}.{quoted}" if alias else quoted
+
+
+def condition(model: Any, lookups: dict[str, Any], alias: str = "") -> tuple[str, list[Any]]:
+    """Field lookups of ``model`` (``name``, ``name__in``, ``name__isnull``, ``name__gt``)
+    as one SQL condition, the ``AND`` of each, and its parameters."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for key, value in lookups.items():
+        name, _sep, lookup = key.partition("__")
+        target = column(model, name, alias)
+        prepare = field(model, name).get_db_prep_value
+        if lookup == "isnull":
+            parts.append(f"{target} IS {'' if value else 'NOT '}NULL")
+        elif lookup == "in":
+            parts.append(f"{target} IN ({', '.join(['%s'] * len(value))})")
+            params.extend(prepare(item, connection) for item in value)
+        else:
+            parts.append(f"{target} {_OPERATORS[lookup or 'exact']} %s")
+            params.append(prepare(value, connection))
+    return " AND ".join(parts), params
