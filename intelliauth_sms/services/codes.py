@@ -37,6 +37,7 @@ from intelliauth_sms.phone import PhoneNumber
 from intelliauth_sms.services import audit, dispatch
 from intelliauth_sms.services.context import Caller
 from intelliauth_sms.services.delivery_claim import payload_check
+from intelliauth_sms.services.joined_read import read_one
 from intelliauth_sms.services.locks import lock_user_state
 from intelliauth_sms.services.policy import (
     authorise_send,
@@ -214,9 +215,9 @@ def _latest_code(user: Any, subject_id: uuid.UUID) -> SmsCode | None:
     # The active code, if any, is the latest: issuing replaces every other one under the
     # user's lock. Ordering by ``created_at`` alone picks an arbitrary code when two share a
     # timestamp (coarse clocks, clock steps between processes).
-    codes = _codes_of(user, subject_id)
-    active = codes.filter(state=CodeState.ACTIVE).order_by("-created_at").first()
-    return active or codes.order_by("-created_at").first()
+    codes = {"user_id": user.pk, "subject_id": subject_id}
+    active = read_one(SmsCode, {**codes, "state": CodeState.ACTIVE}, newest_by="created_at")
+    return active or read_one(SmsCode, codes, newest_by="created_at")
 
 
 def _matches(code: SmsCode, typed: str) -> bool:

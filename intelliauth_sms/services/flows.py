@@ -27,7 +27,7 @@ from intelliauth_sms.models import (
 from intelliauth_sms.services import audit, codes
 from intelliauth_sms.services.access import has_sign_in_factor
 from intelliauth_sms.services.context import Caller
-from intelliauth_sms.services.joined_read import read_with_related
+from intelliauth_sms.services.joined_read import read_one
 from intelliauth_sms.services.lookup import get_owned, parse_uuid
 from intelliauth_sms.services.policy import current_policy
 from intelliauth_sms.tenancy import tenant_for
@@ -126,10 +126,10 @@ def get_flow(
 
     ``kinds`` keeps each endpoint to its own flows: a recovery id is not a sign-in flow.
     """
-    flow = read_with_related(
+    flow = read_one(
         AuthFlow,
-        ("user", "tenant", "factor"),
         {"id": parse_uuid(flow_id), "kind__in": kinds, "expires_at__gt": timezone.now()},
+        related=("user", "tenant", "factor"),
         lock=lock,
     )
     if flow is None or not _bound_to(flow, request):

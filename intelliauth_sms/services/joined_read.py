@@ -73,18 +73,20 @@ def _instance(part: _Part, values: Sequence[Any]) -> Model:
     return part.model.from_db(connection.alias, part.attnames, converted)
 
 
-def read_with_related(
+def read_one(
     model: type[M],
-    related: Sequence[str],
     lookups: dict[str, Any],
     *,
+    related: Sequence[str] = (),
     lock: bool = False,
+    newest_by: str | None = None,
 ) -> M | None:
     """The one ``model`` row matching ``lookups`` (``sql.condition``'s lookups), with the
     rows its foreign keys ``related`` point to set on it (``None`` for a null key); ``None``
     if no row matches. ``lock`` locks the row (only that row, like
     ``select_for_update(of=("self",))``) where the database can; call it inside
-    ``transaction.atomic()`` then."""
+    ``transaction.atomic()`` then. ``newest_by`` names a field: of several matching rows,
+    the one with its highest value (``order_by("-field").first()``)."""
     main = _part(model, "m")
     joins, parts = [], []
     for index, name in enumerate(related):
@@ -104,6 +106,9 @@ def read_with_related(
         f"SELECT {columns} FROM {sql.quote(model._meta.db_table)} m "  # noqa: S608
         f"{' '.join(joins)} WHERE {where}"
     )
+    if newest_by is not None:
+        limit = connection.ops.limit_offset_sql(0, 1)
+        text = f"{text} ORDER BY {sql.column(model, newest_by, 'm')} DESC {limit}"
     if lock and connection.get_autocommit():
         raise TransactionManagementError("A locking read must run inside transaction.atomic().")
     if lock and connection.features.has_select_for_update:

@@ -47,6 +47,7 @@ from intelliauth_sms.models import (
 from intelliauth_sms.phone import PhoneNumber
 from intelliauth_sms.services.context import Caller
 from intelliauth_sms.services.gate_reads import Window, count_windows, read_policy_for_send
+from intelliauth_sms.services.joined_read import read_one
 from intelliauth_sms.services.locks import (
     destination_lock_key,
     ip_lock_key,
@@ -73,7 +74,9 @@ class Pricing:
 
 def current_policy(caller: Caller) -> TenantPolicy:
     """The tenant's policy as it is now (policy changes apply to the next request)."""
-    policy, _created = TenantPolicy.objects.get_or_create(tenant=caller.tenant)
+    policy = read_one(TenantPolicy, {"tenant_id": caller.tenant.pk})
+    if policy is None:  # a tenant saved without its policy row (``handlers`` creates it)
+        policy, _created = TenantPolicy.objects.get_or_create(tenant=caller.tenant)
     return policy
 
 

@@ -1,4 +1,4 @@
-"""``joined_read.read_with_related``: the flow with its user, tenant and factor, read by
+"""``joined_read.read_one``: the flow with its user, tenant and factor, read by
 one plain SQL statement, equal field by field to what ``select_related`` reads (SQLite
 here; PostgreSQL in the services tier), locking where asked."""
 
@@ -14,9 +14,11 @@ from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from intelliauth_sms.models import AuthFlow, FlowKind
+from intelliauth_sms.models import AuthFlow, CodeState, FlowKind, SmsCode
+from intelliauth_sms.services.context import Caller
 from intelliauth_sms.services.flows import start_flow
-from intelliauth_sms.services.joined_read import read_with_related
+from intelliauth_sms.services.joined_read import read_one
+from tests.core.conftest import SmsDriver
 from tests.factories import SmsFactorFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +32,7 @@ def values(instance: Model) -> dict[str, Any]:
 
 
 def read(flow: AuthFlow, **lookups: Any) -> AuthFlow | None:
-    return read_with_related(AuthFlow, RELATED, {"id": flow.id, **lookups})
+    return read_one(AuthFlow, {"id": flow.id, **lookups}, related=RELATED)
 
 
 def test_the_flow_and_its_related_rows_equal_what_select_related_reads(user: Any) -> None:
@@ -71,7 +73,7 @@ def test_a_locking_read_locks_only_the_flow_where_the_database_can(user: Any) ->
     flow = start_flow(user)
 
     with CaptureQueriesContext(connection) as captured, transaction.atomic():
-        found = read_with_related(AuthFlow, RELATED, {"id": flow.id}, lock=True)
+        found = read_one(AuthFlow, {"id": flow.id}, related=RELATED, lock=True)
 
     assert found is not None and found.pk == flow.pk
     [statement] = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
@@ -86,4 +88,24 @@ def test_a_locking_read_outside_a_transaction_is_refused(user: Any) -> None:
     flow = start_flow(user)
 
     with pytest.raises(TransactionManagementError):
-        read_with_related(AuthFlow, RELATED, {"id": flow.id}, lock=True)
+        read_one(AuthFlow, {"id": flow.id}, related=RELATED, lock=True)
+
+
+def test_newest_by_returns_the_latest_of_several_matching_rows(
+    sms: SmsDriver, caller: Caller, clock: Any
+) -> None:
+    first = sms.send(caller, deliver=False)
+    clock.shift(5)
+    second = sms.send(caller, subject=first.subject, deliver=False)
+
+    newest = read_one(SmsCode, {"subject_id": first.subject}, newest_by="created_at")
+    replaced = read_one(
+        SmsCode,
+        {"subject_id": first.subject, "state": CodeState.REPLACED},
+        newest_by="created_at",
+    )
+
+    assert newest is not None and newest.pk == second.issued.code.pk
+    assert replaced is not None and replaced.pk == first.issued.code.pk
+    with pytest.raises(SmsCode.MultipleObjectsReturned):
+        read_one(SmsCode, {"subject_id": first.subject})  # without newest_by: one row only
