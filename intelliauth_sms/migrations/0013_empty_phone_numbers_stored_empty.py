@@ -2,48 +2,61 @@
 
 Until now a cleared destination (an SMS once sent, an enrolment once completed) was written
 as a Fernet token of the empty string, so ``exclude(phone_number="")`` and the partial index
-of unsent messages took it for a stored number (the sweep scanned every message ever sent).
-``EncryptedPhoneNumberField`` now stores an empty value empty; this migration mends the rows
-already written. It decrypts each non-empty column once (about 20 µs a row).
+of unsent messages took it for a stored number (the sweep's index held every message ever
+sent). ``EncryptedPhoneNumberField`` now stores an empty value empty; this migration mends
+the rows already written.
+
+Rows are found by their state, not by decrypting them (a token written under a key the site
+has since rotated away opens no more, and re-keying skips tokens of ``""``): every message
+past ``queued``/``sending`` and every completed enrolment has had its number cleared.
+Factors keep their numbers and are not touched. It runs in batches, each its own
+transaction (``atomic = False``), so a large table is neither locked nor held in memory
+whole, and a batch stays under SQLite's 999-parameter limit.
 """
 
 from typing import Any
 
-from django.db import migrations
+from django.db import migrations, transaction
 
-MODELS = ("smsmessage", "pendingenrolment", "smsfactor")
-CHUNK = 2000
+#: Rows per batch (under SQLite's limit of 999 parameters a statement).
+BATCH = 500
+#: The message states whose destination is kept: it has not been used yet.
+UNSENT = ("queued", "sending")
+
+
+def _cleared_rows(apps: Any, alias: str) -> list[tuple[Any, Any]]:
+    """For each model, the rows whose number was cleared but may still hold a token."""
+    message = apps.get_model("intelliauth_sms", "SmsMessage")
+    enrolment = apps.get_model("intelliauth_sms", "PendingEnrolment")
+    return [
+        (message, message.objects.using(alias).exclude(status__in=UNSENT)),
+        (enrolment, enrolment.objects.using(alias).filter(completed_at__isnull=False)),
+    ]
 
 
 def clear_empty_tokens(apps: Any, schema_editor: Any) -> None:
     connection = schema_editor.connection
     qn = connection.ops.quote_name
-    for name in MODELS:
-        model = apps.get_model("intelliauth_sms", name)
-        rows = (
-            model.objects.using(connection.alias)
-            .exclude(phone_number="")
-            .values_list("pk", "phone_number")  # decrypted by the field
-        )
-        emptied = [
-            model._meta.pk.get_db_prep_value(pk, connection)
-            for pk, number in rows.iterator(chunk_size=CHUNK)
-            if str(number) == ""
-        ]
+    for model, rows in _cleared_rows(apps, connection.alias):
         # Plain SQL: the historical field encrypts whatever the ORM writes, "" included.
         table, column = qn(model._meta.db_table), qn(model._meta.get_field("phone_number").column)
-        key = qn(model._meta.pk.column)
-        with connection.cursor() as cursor:
-            for start in range(0, len(emptied), CHUNK):
-                chunk = emptied[start : start + CHUNK]
-                cursor.execute(
-                    f"UPDATE {table} SET {column} = '' "  # noqa: S608 (quoted names only)
-                    f"WHERE {key} IN ({', '.join(['%s'] * len(chunk))})",
-                    chunk,
-                )
+        key, prepare = qn(model._meta.pk.column), model._meta.pk.get_db_prep_value
+        while True:
+            with transaction.atomic(using=connection.alias):
+                batch = list(rows.exclude(phone_number="").values_list("pk", flat=True)[:BATCH])
+                if not batch:
+                    break
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"UPDATE {table} SET {column} = '' "  # noqa: S608 (quoted names only)
+                        f"WHERE {key} IN ({', '.join(['%s'] * len(batch))})",
+                        [prepare(pk, connection) for pk in batch],
+                    )
 
 
 class Migration(migrations.Migration):
+    atomic = False
+
     dependencies = [
         ("intelliauth_sms", "0012_allauth_code_purpose"),
     ]

@@ -10,6 +10,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import router
+from django.db.models import signals
 from django.utils import timezone
 
 from intelliauth_sms.exceptions import SmsError
@@ -29,19 +31,40 @@ def written_together() -> Iterator[None]:
     For a step that records several events in one transaction (a code checked, then the
     flow verified or the factor enrolled): one statement instead of one per event. Use it
     inside the caller's ``transaction.atomic()``: if the block raises, its events are
-    dropped, as the rollback would have dropped them. A nested block joins the outer one.
+    dropped, as the rollback would have dropped them. A nested block hands its events to
+    the outer one when it ends, or drops them if it raises. Each event still sends Django's
+    ``pre_save`` and ``post_save`` (``created=True``), as ``save()`` would, so a site that
+    forwards audit events from a ``post_save`` receiver sees every one.
     """
-    if _held.get() is not None:
-        yield
-        return
+    outer = _held.get()
     events: list[AuditEvent] = []
     token = _held.set(events)
     try:
         yield
     finally:
         _held.reset(token)
-    if events:
-        AuditEvent.objects.bulk_create(events)
+    if outer is not None:
+        outer.extend(events)
+    elif events:
+        _write(events)
+
+
+def _write(events: list[AuditEvent]) -> None:
+    using = router.db_for_write(AuditEvent)
+    for event in events:
+        signals.pre_save.send(
+            sender=AuditEvent, instance=event, raw=False, using=using, update_fields=None
+        )
+    AuditEvent.objects.using(using).bulk_create(events)
+    for event in events:
+        signals.post_save.send(
+            sender=AuditEvent,
+            instance=event,
+            created=True,
+            raw=False,
+            using=using,
+            update_fields=None,
+        )
 
 
 def record(
@@ -61,7 +84,9 @@ def record(
 ) -> AuditEvent:
     """Append one event. ``caller`` fills user, tenant and IP unless given explicitly.
 
-    Inside ``written_together`` the event is written when that block ends.
+    Inside ``written_together`` the event is written when that block ends; until then
+    (and for good on databases where ``bulk_create`` cannot return ids) its ``pk`` is
+    ``None``.
     """
     if caller is not None:
         user = user if user is not None else caller.user

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from intelliauth_sms.models import AuthFlow, MessageStatus, PendingEnrolment, SendLock, SmsMessage
@@ -21,6 +22,28 @@ class CleanupReport:
     enrolments_deleted: int
     destinations_cleared: int
     locks_deleted: int
+
+
+#: Lock rows deleted per transaction by the clean-up.
+LOCK_BATCH = 500
+
+
+def _delete_idle_locks() -> int:
+    """Delete the ``SendLock`` rows no send holds now; they are recreated on demand.
+
+    Never waits for a lock (``SKIP LOCKED``): a send holds its address's row and then
+    its number's, and a delete that locked rows in its own order and waited could deadlock
+    with it. A row a send holds is left for the next clean-up.
+    """
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            idle = SendLock.objects.select_for_update(skip_locked=True).order_by("pk")
+            batch = list(idle.values_list("pk", flat=True)[:LOCK_BATCH])
+            if batch:
+                deleted += SendLock.objects.filter(pk__in=batch).delete()[0]
+        if len(batch) < LOCK_BATCH:
+            return deleted
 
 
 def clean_up() -> CleanupReport:
@@ -40,6 +63,5 @@ def clean_up() -> CleanupReport:
         .filter(status__in=[MessageStatus.QUEUED, MessageStatus.SENDING])
         .update(phone_number="", status=MessageStatus.FAILED, error="not sent in time")
     )
-    # Lock rows are recreated on demand (``locks.lock_keys`` retries), so all can go.
-    locks_deleted, _ = SendLock.objects.all().delete()
+    locks_deleted = _delete_idle_locks()
     return CleanupReport(flows_deleted, enrolments_deleted, destinations_cleared, locks_deleted)

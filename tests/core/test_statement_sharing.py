@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import signals
 from django.test.utils import CaptureQueriesContext
 
 from intelliauth_sms.models import AuditEvent, EventType, Outcome, SendLock, Tenant
@@ -61,6 +62,48 @@ def test_a_nested_block_joins_the_outer_one(caller: Caller) -> None:
         audit.record(EventType.MFA_VERIFIED, caller)
 
     assert AuditEvent.objects.count() == 2
+
+
+def test_a_nested_block_that_raises_drops_only_its_own_events(caller: Caller) -> None:
+    with audit.written_together():
+        audit.record(EventType.CODE_CHECKED, caller)
+        try:
+            with transaction.atomic(), audit.written_together():
+                audit.record(EventType.MFA_VERIFIED, caller)
+                raise RuntimeError("the inner step is rolled back")
+        except RuntimeError:
+            pass
+
+    assert list(AuditEvent.objects.values_list("event_type", flat=True)) == [EventType.CODE_CHECKED]
+
+
+def test_events_written_together_send_pre_and_post_save_as_save_would(caller: Caller) -> None:
+    seen: list[tuple[str, Any, bool | None]] = []
+
+    def pre(instance: AuditEvent, **kwargs: Any) -> None:
+        seen.append(("pre", instance.pk, None))
+
+    def post(instance: AuditEvent, created: bool, **kwargs: Any) -> None:
+        seen.append(("post", instance.pk, created))
+
+    signals.pre_save.connect(pre, sender=AuditEvent)
+    signals.post_save.connect(post, sender=AuditEvent)
+    try:
+        with audit.written_together():
+            audit.record(EventType.CODE_CHECKED, caller)
+            audit.record(EventType.MFA_VERIFIED, caller)
+            assert seen == [], "signalled before the events were written"
+    finally:
+        signals.pre_save.disconnect(pre, sender=AuditEvent)
+        signals.post_save.disconnect(post, sender=AuditEvent)
+
+    ids = list(AuditEvent.objects.order_by("pk").values_list("pk", flat=True))
+    assert seen == [
+        ("pre", None, None),
+        ("pre", None, None),
+        ("post", ids[0], True),
+        ("post", ids[1], True),
+    ]
 
 
 @pytest.mark.parametrize("one_statement", [True, False], ids=["upsert", "two-steps"])
