@@ -24,11 +24,12 @@ from intelliauth_sms.exceptions import MfaRequired, ReauthenticationRequired, Sm
 from intelliauth_sms.models import EventType, FactorPurpose, Outcome, SmsFactor
 from intelliauth_sms.services import audit
 from intelliauth_sms.services.context import Caller
+from intelliauth_sms.services.reads import exists
 
 
 def has_sign_in_factor(user: Any) -> bool:
     """Whether the user has an SMS factor the sign-in step uses (purpose ``mfa``)."""
-    return SmsFactor.objects.filter(user=user, purpose=FactorPurpose.MFA).exists()
+    return exists(SmsFactor, {"user_id": user.pk, "purpose": FactorPurpose.MFA})
 
 
 def credit_first_factor(request: Any, user: Any, factor: SmsFactor) -> None:

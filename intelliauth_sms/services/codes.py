@@ -37,7 +37,6 @@ from intelliauth_sms.phone import PhoneNumber
 from intelliauth_sms.services import audit, dispatch
 from intelliauth_sms.services.context import Caller
 from intelliauth_sms.services.delivery_claim import payload_check
-from intelliauth_sms.services.joined_read import read_one
 from intelliauth_sms.services.locks import lock_user_state
 from intelliauth_sms.services.policy import (
     authorise_send,
@@ -46,6 +45,7 @@ from intelliauth_sms.services.policy import (
     policy_for_send,
 )
 from intelliauth_sms.services.pumping import prefix_hash
+from intelliauth_sms.services.reads import read_one
 
 CODE_DIGITS = 6
 _CODE = re.compile(r"[0-9]{6}")

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from intelliauth_sms import signals
 from intelliauth_sms.crypto import phone_hash
-from intelliauth_sms.exceptions import AlreadyEnrolled, CodeExpired, InvalidRequest
+from intelliauth_sms.exceptions import AlreadyEnrolled, CodeExpired, InvalidRequest, NotFound
 from intelliauth_sms.models import (
     CodePurpose,
     EventType,
@@ -21,8 +21,9 @@ from intelliauth_sms.models import (
 from intelliauth_sms.phone import parse_e164
 from intelliauth_sms.services import audit, codes, notifications
 from intelliauth_sms.services.context import Caller
-from intelliauth_sms.services.lookup import get_owned
+from intelliauth_sms.services.lookup import parse_uuid
 from intelliauth_sms.services.policy import current_policy
+from intelliauth_sms.services.reads import exists, read_one
 
 
 def start_enrolment(
@@ -47,7 +48,7 @@ def start_enrolment(
     with audit.refusals_recorded(
         EventType.SMS_REFUSED, caller, purpose=CodePurpose.ENROLMENT, phone_last4=phone.last4
     ):
-        if SmsFactor.objects.filter(user=user, phone_hash=phone_hash(phone.e164)).exists():
+        if exists(SmsFactor, {"user_id": user.pk, "phone_hash": phone_hash(phone.e164)}):
             raise AlreadyEnrolled()
         with transaction.atomic():
             enrolment = PendingEnrolment(user=user, tenant=caller.tenant, purpose=purpose)
@@ -65,10 +66,14 @@ def start_enrolment(
 
 def _pending(user: Any, enrolment_id: object) -> PendingEnrolment:
     """The caller's own enrolment that has not been completed, locked; else ``not_found``."""
-    return get_owned(
-        PendingEnrolment.objects.select_for_update().filter(user=user, completed_at__isnull=True),
-        enrolment_id,
+    enrolment = read_one(
+        PendingEnrolment,
+        {"id": parse_uuid(enrolment_id), "user_id": user.pk, "completed_at__isnull": True},
+        lock=True,
     )
+    if enrolment is None:
+        raise NotFound()
+    return enrolment
 
 
 def resend_enrolment_code(
@@ -110,9 +115,11 @@ def complete_enrolment(
     ):
         # One read, under the enrolment's lock; then the typed code's format (a malformed
         # code is refused, audited and not counted, before anything is judged).
-        enrolment = get_owned(
-            PendingEnrolment.objects.select_for_update().filter(user=user), enrolment_id
+        enrolment = read_one(
+            PendingEnrolment, {"id": parse_uuid(enrolment_id), "user_id": user.pk}, lock=True
         )
+        if enrolment is None:
+            raise NotFound()
         refusal.caller, refusal.subject_id = caller, enrolment.id
         refusal.phone_last4 = enrolment.phone_last4
         typed = codes.normalise_code(code)

@@ -27,9 +27,9 @@ from intelliauth_sms.models import (
 from intelliauth_sms.services import audit, codes
 from intelliauth_sms.services.access import has_sign_in_factor
 from intelliauth_sms.services.context import Caller
-from intelliauth_sms.services.joined_read import read_one
 from intelliauth_sms.services.lookup import get_owned, parse_uuid
 from intelliauth_sms.services.policy import current_policy
+from intelliauth_sms.services.reads import read_one
 from intelliauth_sms.tenancy import tenant_for
 
 _SESSION_KEY = "intelliauth_sms.flows"

@@ -47,13 +47,13 @@ from intelliauth_sms.models import (
 from intelliauth_sms.phone import PhoneNumber
 from intelliauth_sms.services.context import Caller
 from intelliauth_sms.services.gate_reads import Window, count_windows, read_policy_for_send
-from intelliauth_sms.services.joined_read import read_one
 from intelliauth_sms.services.locks import (
     destination_lock_key,
     ip_lock_key,
     lock_keys,
 )
 from intelliauth_sms.services.pumping import check_breaker, lock_breaker, prefix_sends
+from intelliauth_sms.services.reads import read_one
 from intelliauth_sms.services.spend import add_high_cost_spend
 
 WINDOW = timedelta(hours=1)

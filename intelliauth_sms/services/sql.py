@@ -1,5 +1,5 @@
 """Plain SQL from the models' own metadata, for the few statements of the send and check
-paths that are written by hand (``gate_reads``, ``joined_read``, ``delivery_claim``).
+paths that are written by hand (``gate_reads``, ``reads``, ``delivery_claim``).
 
 Only quoted table and column names of this app's models go into the text; every value is a
 parameter, prepared by its model field as the ORM would prepare it (UUIDs, addresses, times

@@ -1,4 +1,4 @@
-"""``joined_read.read_one``: the flow with its user, tenant and factor, read by
+"""``reads.read_one``: the flow with its user, tenant and factor, read by
 one plain SQL statement, equal field by field to what ``select_related`` reads (SQLite
 here; PostgreSQL in the services tier), locking where asked."""
 
@@ -17,7 +17,7 @@ from django.utils import timezone
 from intelliauth_sms.models import AuthFlow, CodeState, FlowKind, SmsCode
 from intelliauth_sms.services.context import Caller
 from intelliauth_sms.services.flows import start_flow
-from intelliauth_sms.services.joined_read import read_one
+from intelliauth_sms.services.reads import read_one
 from tests.core.conftest import SmsDriver
 from tests.factories import SmsFactorFactory
 
