@@ -216,8 +216,8 @@ def _latest_code(user: Any, subject_id: uuid.UUID) -> SmsCode | None:
     # user's lock. Ordering by ``created_at`` alone picks an arbitrary code when two share a
     # timestamp (coarse clocks, clock steps between processes).
     codes = {"user_id": user.pk, "subject_id": subject_id}
-    active = read_one(SmsCode, {**codes, "state": CodeState.ACTIVE}, newest_by="created_at")
-    return active or read_one(SmsCode, codes, newest_by="created_at")
+    active = read_one(SmsCode, {**codes, "state": CodeState.ACTIVE}, first_by="-created_at")
+    return active or read_one(SmsCode, codes, first_by="-created_at")
 
 
 def _matches(code: SmsCode, typed: str) -> bool:

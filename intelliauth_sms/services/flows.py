@@ -27,7 +27,7 @@ from intelliauth_sms.models import (
 from intelliauth_sms.services import audit, codes
 from intelliauth_sms.services.access import has_sign_in_factor
 from intelliauth_sms.services.context import Caller
-from intelliauth_sms.services.lookup import get_owned, parse_uuid
+from intelliauth_sms.services.lookup import parse_uuid
 from intelliauth_sms.services.policy import current_policy
 from intelliauth_sms.services.reads import read_one
 from intelliauth_sms.tenancy import tenant_for
@@ -138,10 +138,14 @@ def get_flow(
 
 
 def _choose_factor(flow: AuthFlow, factor_id: object | None) -> SmsFactor:
-    factors = SmsFactor.objects.filter(user=flow.user, purpose=FactorPurpose.MFA)
+    """The flow user's sign-in factor ``factor_id``, else their first-enrolled one."""
+    factors = {"user_id": flow.user_id, "purpose": FactorPurpose.MFA}
     if factor_id is not None:
-        return get_owned(factors, factor_id)
-    factor = factors.order_by("created_at").first()
+        chosen = read_one(SmsFactor, {**factors, "id": parse_uuid(factor_id)})
+        if chosen is None:
+            raise NotFound()
+        return chosen
+    factor = read_one(SmsFactor, factors, first_by="created_at")
     if factor is None:
         raise NotFound(_("No phone is enrolled for SMS codes."))
     return factor

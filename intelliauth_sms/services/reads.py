@@ -80,14 +80,14 @@ def read_one(
     *,
     related: Sequence[str] = (),
     lock: bool = False,
-    newest_by: str | None = None,
+    first_by: str | None = None,
 ) -> M | None:
     """The one ``model`` row matching ``lookups`` (``sql.condition``'s lookups), with the
     rows its foreign keys ``related`` point to set on it (``None`` for a null key); ``None``
     if no row matches. ``lock`` locks the row (only that row, like
     ``select_for_update(of=("self",))``) where the database can; call it inside
-    ``transaction.atomic()`` then. ``newest_by`` names a field: of several matching rows,
-    the one with its highest value (``order_by("-field").first()``)."""
+    ``transaction.atomic()`` then. ``first_by`` orders several matching rows and takes the
+    first, as ``order_by(first_by).first()`` does (``"-created_at"``: the newest)."""
     main = _part(model, "m")
     joins, parts = [], []
     for index, name in enumerate(related):
@@ -107,9 +107,10 @@ def read_one(
         f"SELECT {columns} FROM {sql.quote(model._meta.db_table)} m "  # noqa: S608
         f"{' '.join(joins)} WHERE {where}"
     )
-    if newest_by is not None:
-        limit = connection.ops.limit_offset_sql(0, 1)
-        text = f"{text} ORDER BY {sql.column(model, newest_by, 'm')} DESC {limit}"
+    if first_by is not None:
+        direction = "DESC" if first_by.startswith("-") else "ASC"
+        ordering = sql.column(model, first_by.lstrip("-"), "m")
+        text = f"{text} ORDER BY {ordering} {direction} {connection.ops.limit_offset_sql(0, 1)}"
     if lock and connection.get_autocommit():
         raise TransactionManagementError("A locking read must run inside transaction.atomic().")
     if lock and connection.features.has_select_for_update:

@@ -91,21 +91,23 @@ def test_a_locking_read_outside_a_transaction_is_refused(user: Any) -> None:
         read_one(AuthFlow, {"id": flow.id}, related=RELATED, lock=True)
 
 
-def test_newest_by_returns_the_latest_of_several_matching_rows(
+def test_first_by_orders_several_matching_rows_and_takes_the_first(
     sms: SmsDriver, caller: Caller, clock: Any
 ) -> None:
     first = sms.send(caller, deliver=False)
     clock.shift(5)
     second = sms.send(caller, subject=first.subject, deliver=False)
 
-    newest = read_one(SmsCode, {"subject_id": first.subject}, newest_by="created_at")
+    newest = read_one(SmsCode, {"subject_id": first.subject}, first_by="-created_at")
     replaced = read_one(
         SmsCode,
         {"subject_id": first.subject, "state": CodeState.REPLACED},
-        newest_by="created_at",
+        first_by="-created_at",
     )
 
+    oldest = read_one(SmsCode, {"subject_id": first.subject}, first_by="created_at")
     assert newest is not None and newest.pk == second.issued.code.pk
+    assert oldest is not None and oldest.pk == first.issued.code.pk
     assert replaced is not None and replaced.pk == first.issued.code.pk
     with pytest.raises(SmsCode.MultipleObjectsReturned):
-        read_one(SmsCode, {"subject_id": first.subject})  # without newest_by: one row only
+        read_one(SmsCode, {"subject_id": first.subject})  # without first_by: one row only
