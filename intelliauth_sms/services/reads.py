@@ -65,6 +65,12 @@ def _part(model: type[Model], alias: str) -> _Part:
     return cache[key]
 
 
+def _spans_tables(model: type[Model]) -> bool:
+    """Whether ``model``'s fields live in more than one table (multi-table inheritance,
+    e.g. a custom user model that extends another model): such a row is not joined here."""
+    return len(model._meta.concrete_fields) != len(model._meta.local_concrete_fields)
+
+
 def _instance(part: _Part, values: Sequence[Any]) -> Model:
     converted = []
     for value, (expression, converters) in zip(values, part.converters, strict=True):
@@ -92,6 +98,8 @@ def read_one(
     joins, parts = [], []
     for index, name in enumerate(related):
         key: Any = model._meta.get_field(name)
+        if _spans_tables(key.related_model):
+            continue  # loaded on first use instead, as without select_related
         part = _part(key.related_model, f"r{index}")
         parts.append((name, part))
         target = sql.column(key.related_model, key.target_field.name, part.alias)

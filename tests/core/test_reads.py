@@ -111,3 +111,14 @@ def test_first_by_orders_several_matching_rows_and_takes_the_first(
     assert replaced is not None and replaced.pk == first.issued.code.pk
     with pytest.raises(SmsCode.MultipleObjectsReturned):
         read_one(SmsCode, {"subject_id": first.subject})  # without first_by: one row only
+
+
+def test_only_models_in_one_table_are_joined() -> None:
+    from django.contrib.auth import get_user_model
+
+    from intelliauth_sms.services.reads import _spans_tables
+
+    assert not _spans_tables(get_user_model()) and not _spans_tables(AuthFlow)
+    # A model with multi-table inheritance has fields in its parent's table too.
+    child: Any = type("Meta", (), {"concrete_fields": (1, 2, 3), "local_concrete_fields": (3,)})
+    assert _spans_tables(type("Child", (), {"_meta": child}))  # type: ignore[arg-type]
