@@ -33,7 +33,9 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
+from kombu.exceptions import ChannelError
 
+from tests.celery_app import app as celery_app
 from tests.concurrency.conftest import _database_url, _pinged
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +43,8 @@ START_TIMEOUT = 60.0
 WAIT_TIMEOUT = 45.0
 GUNICORN_WORKERS = 4
 CELERY_WORKERS = 2
+#: Beat's task, published every second whatever the tests do.
+SWEEP = "intelliauth_sms.sweep_queued"
 
 T = TypeVar("T")
 
@@ -238,6 +242,7 @@ class Stack:
     processes: dict[str, subprocess.Popen[bytes]]
     logs: dict[str, Path]
     http: urllib3.PoolManager
+    nodenames: dict[str, str]
 
     def log_tail(self, name: str, lines: int = 30) -> str:
         text = self.logs[name].read_text(errors="replace")
@@ -260,6 +265,31 @@ class Stack:
         pid = self.processes[worker].pid
         path = Path(f"/proc/{pid}/task/{pid}/children")
         return [int(child) for child in path.read_text().split()]
+
+    def idle(self) -> bool:
+        """No task waits in the tier's queue and no worker runs or holds one, beat's sweeps
+        aside. A connection of its own: the pooled ones may predate a broker restart."""
+        with celery_app.connection_for_write() as conn:
+            return _queued(conn, self.queue) == 0 and not self._tasks_in_hand(conn)
+
+    def _tasks_in_hand(self, conn: Any) -> list[str]:
+        inspect = celery_app.control.inspect(
+            destination=list(self.nodenames.values()), timeout=2, connection=conn
+        )
+        views = (inspect.active() or {}, inspect.reserved() or {})
+        return [
+            task["name"]
+            for view in views
+            for tasks in view.values()
+            for task in tasks
+            if task["name"] != SWEEP
+        ]
+
+    def settle(self) -> None:
+        """Wait until the workers have done every task a test caused (the notice emails
+        of its last steps, typically): the database is emptied after each test, and a
+        task still writing to it then fails or deadlocks with the emptying."""
+        wait_until(self.idle, what="the workers to finish the test's tasks")
 
     def request(
         self, method: str, path: str, body: Any = None, *, token: str = "", ip: str = ""
@@ -296,6 +326,15 @@ def _check_services() -> None:
         cache.set("scale-probe", "1", 5)
     except Exception as exc:  # noqa: BLE001 - reported whatever it is
         pytest.fail(f"Redis cache unreachable: {exc}", pytrace=False)
+
+
+def _queued(conn: Any, queue: str) -> int:
+    """How many messages wait in ``queue`` at the broker."""
+    try:
+        declared = conn.default_channel.queue_declare(queue=queue, passive=True)
+    except ChannelError:
+        return 0  # Redis keeps no empty list: "no such queue" is an empty one
+    return int(declared.message_count)
 
 
 def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -355,7 +394,7 @@ def stack(
     logs = {name: base / f"{name}.log" for name in commands}
     processes = {name: _spawn(command, env, logs[name]) for name, command in commands.items()}
     http = urllib3.PoolManager(maxsize=64, block=True)
-    running = Stack(f"http://127.0.0.1:{port}", queue, processes, logs, http)
+    running = Stack(f"http://127.0.0.1:{port}", queue, processes, logs, http, nodenames)
     try:
 
         def web_answers() -> bool:
@@ -394,6 +433,7 @@ def scale(stack: Stack, fake_twilio: FakeTwilio, transactional_db: None) -> Iter
     fake_twilio.reset()
     yield stack
     fake_twilio.release.set()
+    stack.settle()
 
 
 CODE = re.compile(r"\b(\d{6})\b")
