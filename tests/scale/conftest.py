@@ -4,7 +4,9 @@ this machine's PostgreSQL and Redis, driven over HTTP by concurrent clients.
 Every test here is marked ``scale`` and runs with ``make test-scale``. The tier starts its
 own Redis broker (``redis-server`` on the port of ``CELERY_BROKER_URL``) so that a test can
 stop and restart it without touching the cache, and its own fake Twilio API on 127.0.0.1,
-which records every SMS handed to it. A missing service fails the tier; nothing skips.
+which records every SMS handed to it and every delivery task the workers report before its
+claim (``tests.scale.worker_hooks``). A test may kill a whole worker and start it again
+(``Stack.kill_whole``, ``Stack.start``). A missing service fails the tier; nothing skips.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,14 +36,19 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
+from kombu.exceptions import ChannelError
 
+from tests.celery_app import app as celery_app
 from tests.concurrency.conftest import _database_url, _pinged
+from tests.scale.worker_hooks import CLAIM_REPORT_PATH
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0
 WAIT_TIMEOUT = 45.0
 GUNICORN_WORKERS = 4
 CELERY_WORKERS = 2
+#: Beat's task, published every second whatever the tests do.
+SWEEP = "intelliauth_sms.sweep_queued"
 
 T = TypeVar("T")
 
@@ -51,7 +59,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.scale)
 
 
-def wait_until(predicate: Callable[[], T], *, what: str, timeout: float = WAIT_TIMEOUT) -> T:
+def wait_until(predicate: Callable[[], T | None], *, what: str, timeout: float = WAIT_TIMEOUT) -> T:
     """Poll ``predicate`` until it returns something truthy; fail after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
@@ -81,12 +89,27 @@ class HandedOver:
     sid: str
 
 
+@dataclass(frozen=True)
+class ClaimReport:
+    """A delivery task about to claim its message, as the workers' hook reported it
+    (``tests.scale.worker_hooks``): which message, which task, which Celery node, and when
+    (this process's ``time.monotonic()``)."""
+
+    message_id: str
+    task_id: str
+    node: str
+    at: float
+
+
 @dataclass
 class FakeTwilio:
     """Twilio's Messages endpoint on 127.0.0.1: a unique ``sid`` for each SMS.
 
     ``hold(number)`` makes requests to ``number`` wait (recorded first, answered only once
-    released): the moment a worker is mid-send.
+    released): the moment a worker is mid-send. The workers also report here each delivery
+    task before it claims its message (``claims``); ``hold_before_claim()`` makes the next
+    report wait until ``claim_release``: the moment a worker received a task and has not
+    claimed its message yet.
     """
 
     url: str = ""
@@ -94,6 +117,10 @@ class FakeTwilio:
     held_numbers: set[str] = field(default_factory=set)
     arrived: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
+    claims: list[ClaimReport] = field(default_factory=list)
+    hold_next_claim: bool = False
+    claim_arrived: threading.Event = field(default_factory=threading.Event)
+    claim_release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def hold(self, number: str) -> None:
@@ -101,15 +128,42 @@ class FakeTwilio:
         self.arrived.clear()
         self.release.clear()
 
+    def hold_before_claim(self) -> None:
+        """Hold the next delivery task that reports, before its claim."""
+        self.claim_arrived.clear()
+        self.claim_release.clear()
+        with self.lock:
+            self.hold_next_claim = True
+
+    def report_claim(self, report: ClaimReport) -> bool:
+        """Record a report; whether it is the one to hold."""
+        with self.lock:
+            self.claims.append(report)
+            held, self.hold_next_claim = self.hold_next_claim, False
+        if held:
+            self.claim_arrived.set()
+        return held
+
     def to(self, number: str) -> list[HandedOver]:
         with self.lock:
             return [sms for sms in self.received if sms.to == number]
 
+    def claims_of(self, message_id: Any) -> list[ClaimReport]:
+        """The runs of message ``message_id``'s delivery tasks so far, in order."""
+        with self.lock:
+            return [claim for claim in self.claims if claim.message_id == str(message_id)]
+
+    def release_all(self) -> None:
+        self.release.set()
+        self.claim_release.set()
+
     def reset(self) -> None:
         with self.lock:
             self.received.clear()
+            self.claims.clear()
+            self.hold_next_claim = False
         self.held_numbers.clear()
-        self.release.set()
+        self.release_all()
 
 
 def _serve_fake_twilio() -> tuple[FakeTwilio, ThreadingHTTPServer]:
@@ -119,15 +173,30 @@ def _serve_fake_twilio() -> tuple[FakeTwilio, ThreadingHTTPServer]:
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
             form = dict(parse_qsl(raw))
+            if self.path == CLAIM_REPORT_PATH:
+                self.claim_reported(form)
+            else:
+                self.sms(form)
+
+        def sms(self, form: dict[str, str]) -> None:
             sid = f"SM{uuid.uuid4().hex}"
             with fake.lock:
                 fake.received.append(HandedOver(form.get("To", ""), form.get("Body", ""), sid))
             if form.get("To") in fake.held_numbers:
                 fake.arrived.set()
                 fake.release.wait(WAIT_TIMEOUT)
-            payload = json.dumps({"sid": sid, "status": "queued"}).encode()
+            self.answer(201, {"sid": sid, "status": "queued"})
+
+        def claim_reported(self, form: dict[str, str]) -> None:
+            report = ClaimReport(form["message"], form["task"], form["node"], time.monotonic())
+            if fake.report_claim(report):
+                fake.claim_release.wait(WAIT_TIMEOUT)
+            self.answer(200, {})
+
+        def answer(self, status: int, body: dict[str, str]) -> None:
+            payload = json.dumps(body).encode()
             try:
-                self.send_response(201)
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
@@ -150,7 +219,7 @@ def fake_twilio() -> Iterator[FakeTwilio]:
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield fake
-    fake.release.set()
+    fake.release_all()
     server.shutdown()
     server.server_close()
 
@@ -231,24 +300,37 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisBroker]:
 
 @dataclass
 class Stack:
-    """gunicorn, the Celery workers and beat, and what the tests need to reach them."""
+    """gunicorn, the Celery workers and beat, and what the tests need to reach them (and to
+    start a killed worker again: each process's command, the environment, the workers'
+    Celery node names)."""
 
     base_url: str
     queue: str
     processes: dict[str, subprocess.Popen[bytes]]
     logs: dict[str, Path]
     http: urllib3.PoolManager
+    commands: dict[str, list[str]]
+    env: dict[str, str]
+    nodenames: dict[str, str]
 
     def log_tail(self, name: str, lines: int = 30) -> str:
         text = self.logs[name].read_text(errors="replace")
         return "\n".join(text.splitlines()[-lines:])
 
-    def logs_text(self, prefix: str) -> str:
-        return "\n".join(
-            path.read_text(errors="replace")
-            for name, path in self.logs.items()
-            if name.startswith(prefix)
-        )
+    def log_marks(self) -> dict[str, int]:
+        """Where each log ends now: ``logs_text(…, since=marks)`` reads what came after."""
+        return {name: path.stat().st_size for name, path in self.logs.items()}
+
+    def logs_text(self, prefix: str, since: Mapping[str, int] | None = None) -> str:
+        """The logs of the processes named ``prefix…``, from the ``since`` marks if given
+        (the tier's logs hold every earlier test's lines too)."""
+        texts = []
+        for name, path in self.logs.items():
+            if name.startswith(prefix):
+                with path.open("rb") as log:
+                    log.seek((since or {}).get(name, 0))
+                    texts.append(log.read().decode(errors="replace"))
+        return "\n".join(texts)
 
     def check_alive(self) -> None:
         for name, process in self.processes.items():
@@ -260,6 +342,74 @@ class Stack:
         pid = self.processes[worker].pid
         path = Path(f"/proc/{pid}/task/{pid}/children")
         return [int(child) for child in path.read_text().split()]
+
+    def worker_named(self, node: str) -> str:
+        """The name (``worker1``…) of the Celery worker whose node name is ``node``."""
+        [name] = [name for name, nodename in self.nodenames.items() if nodename == node]
+        return name
+
+    def kill_whole(self, worker: str) -> None:
+        """SIGKILL Celery worker ``worker`` whole: its main process and its pool processes at
+        once (its process group), so nothing of it is left to give its task back."""
+        process = self.processes[worker]
+        pool = self.pool_children(worker)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        wait_until(lambda: all(map(_exited, pool)), what=f"{worker}'s pool processes", timeout=10)
+
+    def start(self, worker: str) -> None:
+        """Start Celery worker ``worker`` again (its log continues); wait until it answers."""
+        self.processes[worker] = _spawn(
+            self.commands[worker], self.env, self.logs[worker], append=True
+        )
+        self.wait_ready(worker)
+
+    def wait_ready(self, worker: str) -> None:
+        def answers() -> bool:
+            self.check_alive()
+            return _pinged(self.nodenames[worker])
+
+        wait_until(answers, what=f"Celery {worker}", timeout=START_TIMEOUT)
+
+    def idle(self) -> bool:
+        """No task waits in the tier's queue and no worker runs or holds one, beat's sweeps
+        aside. A connection of its own: the pooled ones may predate a broker restart."""
+        with celery_app.connection_for_write() as conn:
+            return _queued(conn, self.queue) == 0 and not self._tasks_in_hand(conn)
+
+    def _tasks_in_hand(self, conn: Any) -> list[str]:
+        inspect = celery_app.control.inspect(
+            destination=list(self.nodenames.values()), timeout=2, connection=conn
+        )
+        views = (inspect.active() or {}, inspect.reserved() or {})
+        return [
+            task["name"]
+            for view in views
+            for tasks in view.values()
+            for task in tasks
+            if task["name"] != SWEEP
+        ]
+
+    def settle(self) -> None:
+        """Wait until the workers have done every task a test caused (the notice emails
+        of its last steps, typically): the database is emptied after each test, and a
+        task still writing to it then fails or deadlocks with the emptying."""
+        wait_until(self.idle, what="the workers to finish the test's tasks")
+
+    def start_exited_workers(self) -> None:
+        for worker in self.nodenames:
+            if self.processes[worker].poll() is not None:
+                self.start(worker)
+
+    @contextmanager
+    def paused(self, name: str) -> Iterator[None]:
+        """Process ``name`` stopped (SIGSTOP) for the block, then let go on (SIGCONT)."""
+        pid = self.processes[name].pid
+        os.killpg(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.killpg(pid, signal.SIGCONT)
 
     def request(
         self, method: str, path: str, body: Any = None, *, token: str = "", ip: str = ""
@@ -298,8 +448,28 @@ def _check_services() -> None:
         pytest.fail(f"Redis cache unreachable: {exc}", pytrace=False)
 
 
-def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
+def _queued(conn: Any, queue: str) -> int:
+    """How many messages wait in ``queue`` at the broker."""
+    try:
+        declared = conn.default_channel.queue_declare(queue=queue, passive=True)
+    except ChannelError:
+        return 0  # Redis keeps no empty list: "no such queue" is an empty one
+    return int(declared.message_count)
+
+
+def _exited(pid: int) -> bool:
+    """Process ``pid`` is gone, or is a zombie (it runs nothing; its parent was killed)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+def _spawn(
+    command: list[str], env: dict[str, str], log: Path, *, append: bool = False
+) -> subprocess.Popen[bytes]:
+    with log.open("ab" if append else "wb") as out:
         return subprocess.Popen(  # noqa: S603 - fixed commands, our interpreter
             command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -355,7 +525,9 @@ def stack(
     logs = {name: base / f"{name}.log" for name in commands}
     processes = {name: _spawn(command, env, logs[name]) for name, command in commands.items()}
     http = urllib3.PoolManager(maxsize=64, block=True)
-    running = Stack(f"http://127.0.0.1:{port}", queue, processes, logs, http)
+    running = Stack(
+        f"http://127.0.0.1:{port}", queue, processes, logs, http, commands, env, nodenames
+    )
     try:
 
         def web_answers() -> bool:
@@ -367,12 +539,8 @@ def stack(
             return True
 
         wait_until(web_answers, what="gunicorn", timeout=START_TIMEOUT)
-        for name, nodename in nodenames.items():
-            wait_until(
-                lambda n=nodename: (running.check_alive(), _pinged(n))[1],
-                what=f"Celery {name}",
-                timeout=START_TIMEOUT,
-            )
+        for name in nodenames:
+            running.wait_ready(name)
         yield running
     finally:
         for process in processes.values():
@@ -393,7 +561,16 @@ def scale(stack: Stack, fake_twilio: FakeTwilio, transactional_db: None) -> Iter
     stack.check_alive()
     fake_twilio.reset()
     yield stack
-    fake_twilio.release.set()
+    fake_twilio.release_all()
+    stack.settle()
+
+
+@pytest.fixture
+def scale_kills(scale: Stack) -> Iterator[Stack]:
+    """``scale`` for a test that kills whole workers: a worker it left dead (a failed test)
+    is started again after it, so the tests after it find the whole stack."""
+    yield scale
+    scale.start_exited_workers()
 
 
 CODE = re.compile(r"\b(\d{6})\b")

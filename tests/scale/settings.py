@@ -54,3 +54,31 @@ INTELLIAUTH_SMS = {
 # Workers and beat outlive a broker restart (the tier stops and starts it): they retry the
 # connection for as long as it takes. Requests never wait for it (``services.dispatch``).
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+
+# The workers report each delivery task to the fake Twilio server before it claims its
+# message, where a test can hold it (tests/scale/worker_hooks.py).
+CELERY_IMPORTS = ["tests.scale.worker_hooks"]
+
+# How a Redis broker gets back the task of a worker killed whole (main process and pool:
+# nothing is left to reject it): a live worker's periodic scan (kombu's Redis transport,
+# ``QoS.restore_visible``) puts back in the queue every message unacknowledged for longer
+# than ``visibility_timeout``. The defaults (an hour; a scan every 10 s × 10 in kombu 5.7)
+# would make such a test wait an hour, so the tier shortens them:
+# * ``visibility_timeout`` 5 s. It must stay above the longest time a *live* worker here
+#   keeps a message unacknowledged, or a task still running would be handed to the other
+#   worker too: every send takes milliseconds against the fake provider, a held send or a
+#   held claim (the worker-killing tests) lasts only until the test kills its worker or its
+#   pool process, at once, and a pool process killed mid-send has its task given back at
+#   once (``reject_on_worker_lost``). Production's rule (above the longest task plus the
+#   longest retry delay, README) does not bind here: the fake provider never fails, so no
+#   delivery is retried, and no task carries a countdown (which Redis keeps unacknowledged
+#   until it is due). Each whole-worker kill waits about this long, so no longer either.
+# * a scan every second (interval 1 s, every call scanning);
+# * the scan's lock expiring after 2 s, not 5 minutes: a worker killed during its scan
+#   would otherwise leave the lock held, and no worker could restore anything meanwhile.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 5,
+    "unacked_restore_interval": 1,
+    "unacked_restore_throttle": 1,
+    "unacked_mutex_expire": 2,
+}

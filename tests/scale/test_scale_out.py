@@ -1,12 +1,14 @@
 """Several web processes and workers on one PostgreSQL and one Redis (CONTRACT §7): limits
-stay exact, each message reaches the provider once, a worker killed mid-send sends nothing
-twice, and a broker that was down loses nothing."""
+stay exact, each message reaches the provider once, a worker killed mid-send (its pool
+process, or the whole worker) sends nothing twice, a whole worker killed before its claim
+loses nothing, and a broker that was down loses nothing."""
 
 from __future__ import annotations
 
 import os
 import re
 import signal
+import time
 from collections import Counter
 from typing import Any
 
@@ -22,13 +24,17 @@ from intelliauth_sms.models import (
 )
 from tests.concurrency.conftest import run_concurrently
 from tests.factories import UserFactory
-from tests.scale.conftest import FakeTwilio, Stack, code_in, wait_until
+from tests.scale.conftest import ClaimReport, FakeTwilio, Stack, code_in, wait_until
+from tests.scale.settings import CELERY_BROKER_TRANSPORT_OPTIONS
 from tests.scale.site import token_for
 
 pytestmark = [pytest.mark.scale]
 
 ENROL = "/api/mfa/sms/enrolments/"
 FINAL = (MessageStatus.SENT, MessageStatus.DELIVERED)
+#: How long the broker leaves a message unacknowledged before a live worker's scan puts it
+#: back in the queue (the tier's settings, which its workers run on).
+VISIBILITY_TIMEOUT = CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
 
 
 def number(index: int) -> str:
@@ -46,6 +52,19 @@ def redelivered_and_done(logs: str) -> bool:
     received = Counter(re.findall(r"deliver_sms\[([0-9a-f-]+)\] received", logs))
     did_nothing = set(re.findall(r"deliver_sms\[([0-9a-f-]+)\] succeeded in [\d.]+s: None", logs))
     return any(count >= 2 and task in did_nothing for task, count in received.items())
+
+
+def given_back(fake: FakeTwilio, first: ClaimReport) -> ClaimReport | None:
+    """The next run of the message that ``first`` was running, once a worker started it."""
+    later = fake.claims_of(first.message_id)[1:]
+    return later[0] if later else None
+
+
+def result_of(logs: str, task_id: str) -> str | None:
+    """What delivery task ``task_id`` returned (its repr) in ``logs``, once it has ended."""
+    line = rf"deliver_sms\[{re.escape(task_id)}\] succeeded in [\d.]+s: (.*)$"
+    match = re.search(line, logs, re.MULTILINE)
+    return match.group(1) if match else None
 
 
 def all_sent(message_ids: list[Any]) -> bool:
@@ -162,6 +181,7 @@ def test_a_worker_killed_mid_send_sends_nothing_twice(
     user = UserFactory()
     target = number(300)
     fake_twilio.hold(target)
+    marks = scale.log_marks()  # the logs hold earlier tests' redeliveries too
 
     status, body = scale.request(
         "POST", ENROL, {"phone_number": target}, token=token_for(user), ip=ip(1)
@@ -174,7 +194,10 @@ def test_a_worker_killed_mid_send_sends_nothing_twice(
         for child in scale.pool_children(worker):
             os.kill(child, signal.SIGKILL)
     # The task is given back to the broker (acks_late, reject_on_worker_lost) and run again.
-    wait_until(lambda: redelivered_and_done(scale.logs_text("worker")), what="the redelivery")
+    wait_until(
+        lambda: redelivered_and_done(scale.logs_text("worker", since=marks)),
+        what="the redelivery",
+    )
     fake_twilio.release.set()
     message = SmsMessage.objects.get(user=user)
 
@@ -193,6 +216,105 @@ def test_a_worker_killed_mid_send_sends_nothing_twice(
     assert status == 201
     wait_until(lambda: fake_twilio.to(number(301)), what="an SMS after the kill")
     assert len(fake_twilio.to(target)) == 1
+
+
+def test_a_whole_worker_killed_mid_send_sends_nothing_twice(
+    scale_kills: Stack, fake_twilio: FakeTwilio
+) -> None:
+    scale = scale_kills
+    user = UserFactory()
+    target = number(500)
+    fake_twilio.hold(target)
+    started = time.monotonic()
+
+    status, body = scale.request(
+        "POST", ENROL, {"phone_number": target}, token=token_for(user), ip=ip(50)
+    )
+    assert status == 201, body
+    assert fake_twilio.arrived.wait(30), "the SMS never reached the provider"
+    message = SmsMessage.objects.get(user=user)
+    [first] = fake_twilio.claims_of(message.pk)
+    holder = scale.worker_named(first.node)
+
+    # The provider holds the request: the worker is mid-send. Kill all of it at once, so
+    # nothing is left to give the task back to the broker (no reject_on_worker_lost).
+    marks = scale.log_marks()
+    scale.kill_whole(holder)
+    fake_twilio.release.set()
+    # The broker puts it back once the other worker's scan finds it unacknowledged for
+    # longer than the visibility timeout; the other worker runs it again.
+    again = wait_until(lambda: given_back(fake_twilio, first), what="the task to come back")
+    survivor = scale.worker_named(again.node)
+    result = wait_until(
+        lambda: result_of(scale.logs_text(survivor, since=marks), first.task_id),
+        what="the task given back to finish",
+    )
+    message.refresh_from_db()
+
+    assert again.task_id == first.task_id and survivor != holder
+    assert result == "None", "the task given back did not find its message claimed"
+    assert again.at - started > VISIBILITY_TIMEOUT, "given back before the timeout"
+    assert len(fake_twilio.to(target)) == 1, "the message was handed to the provider twice"
+    # At most once: the app never learns whether the provider took it, so it stays
+    # ``sending`` and nothing sends it again (the second run found it claimed).
+    assert message.status == MessageStatus.SENDING and message.attempts == 1
+    assert len(fake_twilio.claims_of(message.pk)) == 2
+
+    scale.start(holder)
+    scale.check_alive()
+
+
+def test_a_whole_worker_killed_before_its_claim_sends_once_when_the_task_comes_back(
+    scale_kills: Stack, fake_twilio: FakeTwilio
+) -> None:
+    scale = scale_kills
+    user = UserFactory()
+    target = number(501)
+    # Beat stays stopped meanwhile, so the sweep (3 s after the message was due, here)
+    # does not re-issue the message: what sends it is the task the broker gives back.
+    with scale.paused("beat"):
+        fake_twilio.hold_before_claim()
+        started = time.monotonic()
+        status, body = scale.request(
+            "POST", ENROL, {"phone_number": target}, token=token_for(user), ip=ip(51)
+        )
+        assert status == 201, body
+        assert fake_twilio.claim_arrived.wait(30), "no worker started the delivery task"
+        message = SmsMessage.objects.get(user=user)
+        [first] = fake_twilio.claims_of(message.pk)
+        holder = scale.worker_named(first.node)
+        assert message.status == MessageStatus.QUEUED  # received, not claimed
+
+        marks = scale.log_marks()
+        scale.kill_whole(holder)
+        fake_twilio.claim_release.set()
+        again = wait_until(lambda: given_back(fake_twilio, first), what="the task to come back")
+        survivor = scale.worker_named(again.node)
+        result = wait_until(
+            lambda: result_of(scale.logs_text(survivor, since=marks), first.task_id),
+            what="the task given back to finish",
+        )
+    message.refresh_from_db()
+
+    assert again.task_id == first.task_id and survivor != holder
+    assert result == "'sent'", "the task given back did not send the SMS"
+    assert again.at - started > VISIBILITY_TIMEOUT, "given back before the timeout"
+    [sms] = fake_twilio.to(target)
+    assert message.status == MessageStatus.SENT and message.attempts == 1
+    assert message.provider_message_id == sms.sid
+    assert not AuditEvent.objects.filter(event_type=EventType.SMS_REQUEUED).exists()
+    # The code it carries is the message's: the enrolment completes with it.
+    status, body = scale.request(
+        "POST",
+        f"{ENROL}{body['id']}/complete/",
+        {"code": code_in(sms.body)},
+        token=token_for(user),
+        ip=ip(51),
+    )
+    assert status == 201, body
+
+    scale.start(holder)
+    scale.check_alive()
 
 
 def test_a_broker_stopped_and_restarted_loses_nothing(
