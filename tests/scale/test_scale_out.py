@@ -13,6 +13,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from django.conf import settings
 
 from intelliauth_sms.models import (
     AuditEvent,
@@ -25,16 +26,19 @@ from intelliauth_sms.models import (
 from tests.concurrency.conftest import run_concurrently
 from tests.factories import UserFactory
 from tests.scale.conftest import ClaimReport, FakeTwilio, Stack, code_in, wait_until
-from tests.scale.settings import CELERY_BROKER_TRANSPORT_OPTIONS
 from tests.scale.site import token_for
 
 pytestmark = [pytest.mark.scale]
 
 ENROL = "/api/mfa/sms/enrolments/"
 FINAL = (MessageStatus.SENT, MessageStatus.DELIVERED)
-#: How long the broker leaves a message unacknowledged before a live worker's scan puts it
-#: back in the queue (the tier's settings, which its workers run on).
-VISIBILITY_TIMEOUT = CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+
+
+def visibility_timeout() -> float:
+    """How long the broker leaves a message unacknowledged before a live worker's scan puts
+    it back in the queue (the tier's settings, which its workers run on; read when a test
+    runs, so collecting this module needs no services)."""
+    return float(settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"])
 
 
 def number(index: int) -> str:
@@ -253,7 +257,7 @@ def test_a_whole_worker_killed_mid_send_sends_nothing_twice(
 
     assert again.task_id == first.task_id and survivor != holder
     assert result == "None", "the task given back did not find its message claimed"
-    assert again.at - started > VISIBILITY_TIMEOUT, "given back before the timeout"
+    assert again.at - started > visibility_timeout(), "given back before the timeout"
     assert len(fake_twilio.to(target)) == 1, "the message was handed to the provider twice"
     # At most once: the app never learns whether the provider took it, so it stays
     # ``sending`` and nothing sends it again (the second run found it claimed).
@@ -298,7 +302,7 @@ def test_a_whole_worker_killed_before_its_claim_sends_once_when_the_task_comes_b
 
     assert again.task_id == first.task_id and survivor != holder
     assert result == "'sent'", "the task given back did not send the SMS"
-    assert again.at - started > VISIBILITY_TIMEOUT, "given back before the timeout"
+    assert again.at - started > visibility_timeout(), "given back before the timeout"
     [sms] = fake_twilio.to(target)
     assert message.status == MessageStatus.SENT and message.attempts == 1
     assert message.provider_message_id == sms.sid
