@@ -8,8 +8,10 @@ from __future__ import annotations
 import os
 import re
 import signal
+import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -69,6 +71,37 @@ def result_of(logs: str, task_id: str) -> str | None:
     line = rf"deliver_sms\[{re.escape(task_id)}\] succeeded in [\d.]+s: (.*)$"
     match = re.search(line, logs, re.MULTILINE)
     return match.group(1) if match else None
+
+
+@dataclass(frozen=True)
+class GivenBack:
+    """A task whose whole worker was killed, as the broker gave it back to another."""
+
+    holder: str  # the worker killed
+    again: ClaimReport  # the other worker's report of the task, before its claim
+    survivor: str  # that worker
+    result: str  # what the task returned there, as its log says
+
+
+def kill_whole_worker_and_wait_for_its_task(
+    scale: Stack, fake: FakeTwilio, first: ClaimReport, release: threading.Event
+) -> GivenBack:
+    """Kill the worker that reported ``first`` (main process and pool: nothing is left to
+    give the task back), ``release`` what held it, and wait until the broker has put the
+    task back (a live worker's scan, past the visibility timeout) and the other worker ran
+    it."""
+    holder = scale.worker_named(first.node)
+    marks = scale.log_marks()
+    scale.kill_whole(holder)
+    release.set()
+    again = wait_until(lambda: given_back(fake, first), what="the task to come back")
+    survivor = scale.worker_named(again.node)
+    result = wait_until(
+        lambda: result_of(scale.logs_text(survivor, since=marks), first.task_id),
+        what="the task given back to finish",
+    )
+    assert again.task_id == first.task_id and survivor != holder
+    return GivenBack(holder, again, survivor, result)
 
 
 def all_sent(message_ids: list[Any]) -> bool:
@@ -238,33 +271,22 @@ def test_a_whole_worker_killed_mid_send_sends_nothing_twice(
     assert fake_twilio.arrived.wait(30), "the SMS never reached the provider"
     message = SmsMessage.objects.get(user=user)
     [first] = fake_twilio.claims_of(message.pk)
-    holder = scale.worker_named(first.node)
-
     # The provider holds the request: the worker is mid-send. Kill all of it at once, so
-    # nothing is left to give the task back to the broker (no reject_on_worker_lost).
-    marks = scale.log_marks()
-    scale.kill_whole(holder)
-    fake_twilio.release.set()
-    # The broker puts it back once the other worker's scan finds it unacknowledged for
-    # longer than the visibility timeout; the other worker runs it again.
-    again = wait_until(lambda: given_back(fake_twilio, first), what="the task to come back")
-    survivor = scale.worker_named(again.node)
-    result = wait_until(
-        lambda: result_of(scale.logs_text(survivor, since=marks), first.task_id),
-        what="the task given back to finish",
-    )
+    # nothing is left to give the task back to the broker (no reject_on_worker_lost); the
+    # broker puts it back once the other worker's scan finds it unacknowledged for longer
+    # than the visibility timeout, and the other worker runs it again.
+    back = kill_whole_worker_and_wait_for_its_task(scale, fake_twilio, first, fake_twilio.release)
     message.refresh_from_db()
 
-    assert again.task_id == first.task_id and survivor != holder
-    assert result == "None", "the task given back did not find its message claimed"
-    assert again.at - started > visibility_timeout(), "given back before the timeout"
+    assert back.result == "None", "the task given back did not find its message claimed"
+    assert back.again.at - started > visibility_timeout(), "given back before the timeout"
     assert len(fake_twilio.to(target)) == 1, "the message was handed to the provider twice"
     # At most once: the app never learns whether the provider took it, so it stays
     # ``sending`` and nothing sends it again (the second run found it claimed).
     assert message.status == MessageStatus.SENDING and message.attempts == 1
     assert len(fake_twilio.claims_of(message.pk)) == 2
 
-    scale.start(holder)
+    scale.start(back.holder)
     scale.check_alive()
 
 
@@ -286,23 +308,15 @@ def test_a_whole_worker_killed_before_its_claim_sends_once_when_the_task_comes_b
         assert fake_twilio.claim_arrived.wait(30), "no worker started the delivery task"
         message = SmsMessage.objects.get(user=user)
         [first] = fake_twilio.claims_of(message.pk)
-        holder = scale.worker_named(first.node)
         assert message.status == MessageStatus.QUEUED  # received, not claimed
 
-        marks = scale.log_marks()
-        scale.kill_whole(holder)
-        fake_twilio.claim_release.set()
-        again = wait_until(lambda: given_back(fake_twilio, first), what="the task to come back")
-        survivor = scale.worker_named(again.node)
-        result = wait_until(
-            lambda: result_of(scale.logs_text(survivor, since=marks), first.task_id),
-            what="the task given back to finish",
+        back = kill_whole_worker_and_wait_for_its_task(
+            scale, fake_twilio, first, fake_twilio.claim_release
         )
     message.refresh_from_db()
 
-    assert again.task_id == first.task_id and survivor != holder
-    assert result == "'sent'", "the task given back did not send the SMS"
-    assert again.at - started > visibility_timeout(), "given back before the timeout"
+    assert back.result == "'sent'", "the task given back did not send the SMS"
+    assert back.again.at - started > visibility_timeout(), "given back before the timeout"
     [sms] = fake_twilio.to(target)
     assert message.status == MessageStatus.SENT and message.attempts == 1
     assert message.provider_message_id == sms.sid
@@ -317,7 +331,7 @@ def test_a_whole_worker_killed_before_its_claim_sends_once_when_the_task_comes_b
     )
     assert status == 201, body
 
-    scale.start(holder)
+    scale.start(back.holder)
     scale.check_alive()
 
 
