@@ -34,7 +34,7 @@ from intelliauth_sms.models import (
     TenantPolicy,
 )
 from intelliauth_sms.phone import PhoneNumber
-from intelliauth_sms.services import audit, dispatch
+from intelliauth_sms.services import audit, dispatch, sql
 from intelliauth_sms.services.context import Caller
 from intelliauth_sms.services.delivery_claim import payload_check
 from intelliauth_sms.services.locks import lock_user_state
@@ -125,8 +125,10 @@ def issue_code(
         refusal.audit_detail = {"country": destination.country}
         raise
     if not new_subject:  # a subject created in this transaction has no code to replace
-        SmsCode.objects.filter(subject_id=subject_id, state=CodeState.ACTIVE).update(
-            state=CodeState.REPLACED
+        sql.update(
+            SmsCode,
+            {"subject_id": subject_id, "state": CodeState.ACTIVE},
+            {"state": CodeState.REPLACED},
         )
     if plaintext is None:
         plaintext = generate_code()
@@ -317,7 +319,7 @@ def _judge(
     if _matches(latest, typed):
         latest.state = CodeState.USED
         latest.used_at = now
-        latest.save(update_fields=["state", "used_at"])
+        sql.update(SmsCode, {"id": latest.pk}, {"state": latest.state, "used_at": now})
         if state.failed_attempts or state.consecutive_failures:
             state.failed_attempts = state.consecutive_failures = 0
             state.save(update_fields=["failed_attempts", "consecutive_failures"])

@@ -19,7 +19,7 @@ from intelliauth_sms.models import (
     SmsFactor,
 )
 from intelliauth_sms.phone import parse_e164
-from intelliauth_sms.services import audit, codes, notifications
+from intelliauth_sms.services import audit, codes, notifications, sql
 from intelliauth_sms.services.context import Caller
 from intelliauth_sms.services.lookup import parse_uuid
 from intelliauth_sms.services.policy import current_policy
@@ -155,7 +155,11 @@ def _enrol(caller: Caller, enrolment: PendingEnrolment) -> SmsFactor:
     enrolment.completed_at = now
     enrolment.factor = factor
     enrolment.phone_number = ""  # the factor holds the number now
-    enrolment.save(update_fields=["completed_at", "factor", "phone_number"])
+    sql.update(
+        PendingEnrolment,
+        {"id": enrolment.pk},
+        {"completed_at": now, "factor_id": factor.pk, "phone_number": ""},
+    )
     audit.record(
         EventType.FACTOR_ENROLLED,
         caller,

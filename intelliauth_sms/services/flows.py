@@ -24,7 +24,7 @@ from intelliauth_sms.models import (
     FlowKind,
     SmsFactor,
 )
-from intelliauth_sms.services import audit, codes
+from intelliauth_sms.services import audit, codes, sql
 from intelliauth_sms.services.access import has_sign_in_factor
 from intelliauth_sms.services.context import Caller
 from intelliauth_sms.services.lookup import parse_uuid
@@ -180,7 +180,7 @@ def initiate_sms_step(
         refusal.phone_last4 = factor.phone_last4
         if flow.factor_id != factor.pk:
             flow.factor = factor
-            flow.save(update_fields=["factor"])
+            sql.update(AuthFlow, {"id": flow.pk}, {"factor_id": factor.pk})
         issued = codes.issue_code(
             caller,
             purpose=CodePurpose.AUTHENTICATION,
@@ -257,9 +257,9 @@ def _refresh_session_mfa_time(flow: AuthFlow, request: HttpRequest | None) -> No
 def _mark_verified(caller: Caller, flow: AuthFlow) -> None:
     now = timezone.now()
     flow.verified_at = now
-    flow.save(update_fields=["verified_at"])
+    sql.update(AuthFlow, {"id": flow.pk}, {"verified_at": now})
     if flow.factor_id:
-        SmsFactor.objects.filter(pk=flow.factor_id).update(last_used_at=now)
+        sql.update(SmsFactor, {"id": flow.factor_id}, {"last_used_at": now})
     kind = FlowKind(flow.kind)
     audit.record(
         _VERIFIED_EVENT[kind],

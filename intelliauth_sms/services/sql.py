@@ -50,3 +50,20 @@ def condition(model: Any, lookups: dict[str, Any], alias: str = "") -> tuple[str
             parts.append(f"{target} {_OPERATORS[lookup or 'exact']} %s")
             params.append(prepare(value, connection))
     return " AND ".join(parts), params
+
+
+def update(model: Any, lookups: dict[str, Any], values: dict[str, Any]) -> int:
+    """``UPDATE`` the ``model`` rows matching ``lookups`` (``condition``'s) with ``values``
+    (field name or attname → value, prepared as ``save()`` prepares it); the number of
+    rows changed. Like ``QuerySet.update()``, it sends no model signals."""
+    where, where_params = condition(model, lookups)
+    assignments = ", ".join(f"{column(model, name)} = %s" for name in values)
+    params = [
+        field(model, name).get_db_prep_save(value, connection) for name, value in values.items()
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {where}",  # noqa: S608
+            [*params, *where_params],
+        )
+        return int(cursor.rowcount)
