@@ -48,7 +48,12 @@ def resolve_tenant_by_membership(user: Any) -> Tenant:
     One query, in plain SQL (``services.sql``): it runs on every request of the API, and
     compiling it as an ORM query cost several times running it.
     """
-    params = [user.pk, DEFAULT_TENANT_SLUG]
+    from intelliauth_sms.models import TenantMembership
+
+    if user.pk is None:
+        raise ValueError("Only a saved user has a tenant.")
+    member = TenantMembership._meta.get_field("user").get_db_prep_value(user.pk, connection)
+    params = [member, DEFAULT_TENANT_SLUG]
     found = list(Tenant.objects.raw(_membership_sql(connection.vendor), params))
     return found[0] if found else default_tenant()
 

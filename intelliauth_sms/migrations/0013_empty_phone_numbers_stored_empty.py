@@ -41,11 +41,16 @@ def clear_empty_tokens(apps: Any, schema_editor: Any) -> None:
         # Plain SQL: the historical field encrypts whatever the ORM writes, "" included.
         table, column = qn(model._meta.db_table), qn(model._meta.get_field("phone_number").column)
         key, prepare = qn(model._meta.pk.column), model._meta.pk.get_db_prep_value
+        after = None  # keyset: each batch starts past the last, never rescanning the table
         while True:
             with transaction.atomic(using=connection.alias):
-                batch = list(rows.exclude(phone_number="").values_list("pk", flat=True)[:BATCH])
+                page = rows.exclude(phone_number="").order_by("pk")
+                if after is not None:
+                    page = page.filter(pk__gt=after)
+                batch = list(page.values_list("pk", flat=True)[:BATCH])
                 if not batch:
                     break
+                after = batch[-1]
                 with connection.cursor() as cursor:
                     cursor.execute(
                         f"UPDATE {table} SET {column} = '' "  # noqa: S608 (quoted names only)

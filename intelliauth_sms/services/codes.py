@@ -317,9 +317,12 @@ def _judge(
         # Nothing valid to guess against: not a counted attempt.
         return Verdict(error=expired)
     if _matches(latest, typed):
-        latest.state = CodeState.USED
-        latest.used_at = now
-        sql.update(SmsCode, {"id": latest.pk}, {"state": latest.state, "used_at": now})
+        used = {"state": CodeState.USED, "used_at": now}
+        # Only while still active: under the user's lock nothing else can use it meanwhile,
+        # and if something did, this check must not succeed a second time.
+        if not sql.update(SmsCode, {"id": latest.pk, "state": CodeState.ACTIVE}, used):
+            return Verdict(error=expired)
+        latest.state, latest.used_at = CodeState.USED, now
         if state.failed_attempts or state.consecutive_failures:
             state.failed_attempts = state.consecutive_failures = 0
             state.save(update_fields=["failed_attempts", "consecutive_failures"])

@@ -155,7 +155,7 @@ def _enrol(caller: Caller, enrolment: PendingEnrolment) -> SmsFactor:
     enrolment.completed_at = now
     enrolment.factor = factor
     enrolment.phone_number = ""  # the factor holds the number now
-    sql.update(
+    sql.update_one(
         PendingEnrolment,
         {"id": enrolment.pk},
         {"completed_at": now, "factor_id": factor.pk, "phone_number": ""},

@@ -180,7 +180,7 @@ def initiate_sms_step(
         refusal.phone_last4 = factor.phone_last4
         if flow.factor_id != factor.pk:
             flow.factor = factor
-            sql.update(AuthFlow, {"id": flow.pk}, {"factor_id": factor.pk})
+            sql.update_one(AuthFlow, {"id": flow.pk}, {"factor_id": factor.pk})
         issued = codes.issue_code(
             caller,
             purpose=CodePurpose.AUTHENTICATION,
@@ -257,8 +257,9 @@ def _refresh_session_mfa_time(flow: AuthFlow, request: HttpRequest | None) -> No
 def _mark_verified(caller: Caller, flow: AuthFlow) -> None:
     now = timezone.now()
     flow.verified_at = now
-    sql.update(AuthFlow, {"id": flow.pk}, {"verified_at": now})
+    sql.update_one(AuthFlow, {"id": flow.pk}, {"verified_at": now})
     if flow.factor_id:
+        # The factor may have been removed meanwhile (its flows' factor is then null).
         sql.update(SmsFactor, {"id": flow.factor_id}, {"last_used_at": now})
     kind = FlowKind(flow.kind)
     audit.record(

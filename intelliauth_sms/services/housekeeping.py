@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from intelliauth_sms.models import AuthFlow, MessageStatus, PendingEnrolment, SendLock, SmsMessage
@@ -31,17 +31,27 @@ LOCK_BATCH = 500
 def _delete_idle_locks() -> int:
     """Delete the ``SendLock`` rows no send holds now; they are recreated on demand.
 
-    Never waits for a lock (``SKIP LOCKED``): a send holds its address's row and then
-    its number's, and a delete that locked rows in its own order and waited could deadlock
-    with it. A row a send holds is left for the next clean-up.
+    Never waits for a lock: a send holds its address's row and then its number's, and a
+    delete that locked rows in its own order and waited could deadlock with it. With
+    ``SKIP LOCKED`` a row a send holds is left for the next clean-up; a database without it
+    but with ``NOWAIT`` (MariaDB 10.5) ends this clean-up's lock deletion at the first held
+    row instead. SQLite serialises writers.
     """
+    features = connection.features
+    rows = SendLock.objects.order_by("pk")
+    if features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True)
+    elif features.has_select_for_update_nowait:
+        rows = rows.select_for_update(nowait=True)
     deleted = 0
     while True:
-        with transaction.atomic():
-            idle = SendLock.objects.select_for_update(skip_locked=True).order_by("pk")
-            batch = list(idle.values_list("pk", flat=True)[:LOCK_BATCH])
-            if batch:
-                deleted += SendLock.objects.filter(pk__in=batch).delete()[0]
+        try:
+            with transaction.atomic():
+                batch = list(rows.values_list("pk", flat=True)[:LOCK_BATCH])
+                if batch:
+                    deleted += SendLock.objects.filter(pk__in=batch).delete()[0]
+        except OperationalError:  # NOWAIT met a row a send holds
+            return deleted
         if len(batch) < LOCK_BATCH:
             return deleted
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
 
 from django.db import connection, connections
 from django.db.models import Model
@@ -38,13 +37,15 @@ class _Part:
     converters: tuple[tuple[Any, tuple[Converter, ...]], ...]  # (column expression, converters)
 
 
-#: Per database connection (thread-local in Django), the parts of each model and alias.
-_PARTS: WeakKeyDictionary[Any, dict[tuple[type[Model], str], _Part]] = WeakKeyDictionary()
+#: Where each database connection wrapper (thread-local in Django) keeps its parts. On the
+#: wrapper itself: the converters refer back to it, so a cache outside it (even a weak one)
+#: would keep every thread's wrapper, and its connection, alive.
+_CACHE_ATTRIBUTE = "_intelliauth_sms_read_parts"
 
 
 def _part(model: type[Model], alias: str) -> _Part:
     wrapper = connections[connection.alias]
-    cache = _PARTS.setdefault(wrapper, {})
+    cache: dict[tuple[type[Model], str], _Part] = wrapper.__dict__.setdefault(_CACHE_ATTRIBUTE, {})
     key = (model, alias)
     if key not in cache:
         fields: Any = model._meta.concrete_fields
@@ -89,11 +90,12 @@ def read_one(
     first_by: str | None = None,
 ) -> M | None:
     """The one ``model`` row matching ``lookups`` (``sql.condition``'s lookups), with the
-    rows its foreign keys ``related`` point to set on it (``None`` for a null key); ``None``
-    if no row matches. ``lock`` locks the row (only that row, like
-    ``select_for_update(of=("self",))``) where the database can; call it inside
-    ``transaction.atomic()`` then. ``first_by`` orders several matching rows and takes the
-    first, as ``order_by(first_by).first()`` does (``"-created_at"``: the newest)."""
+    rows its foreign keys ``related`` point to cached on it as ``select_related`` caches
+    them; ``None`` if no row matches. ``lock`` locks that row only, as
+    ``select_for_update(of=("self",))`` does (on a database without ``FOR UPDATE OF``, by a
+    statement of its own before the read), and must run inside ``transaction.atomic()``.
+    ``first_by`` orders several matching rows and takes the first, as
+    ``order_by(first_by).first()`` does (``"-created_at"``: the newest)."""
     main = _part(model, "m")
     joins, parts = [], []
     for index, name in enumerate(related):
@@ -119,11 +121,16 @@ def read_one(
         direction = "DESC" if first_by.startswith("-") else "ASC"
         ordering = sql.column(model, first_by.lstrip("-"), "m")
         text = f"{text} ORDER BY {ordering} {direction} {connection.ops.limit_offset_sql(0, 1)}"
-    if lock and connection.get_autocommit():
-        raise TransactionManagementError("A locking read must run inside transaction.atomic().")
-    if lock and connection.features.has_select_for_update:
-        of = ("m",) if connection.features.has_select_for_update_of else ()
-        text = f"{text} {connection.ops.for_update_sql(of=of)}"
+    if lock:
+        if connection.get_autocommit():
+            raise TransactionManagementError("A locking read must run inside transaction.atomic().")
+        features = connection.features
+        if features.has_select_for_update_of:
+            text = f"{text} {connection.ops.for_update_sql(of=('m',))}"
+        elif features.has_select_for_update and joins:
+            _lock_main_row(model, where, params)  # FOR UPDATE would lock the joined rows too
+        elif features.has_select_for_update:
+            text = f"{text} {connection.ops.for_update_sql()}"
     with connection.cursor() as cursor:
         cursor.execute(text, params)
         rows = cursor.fetchmany(2)
@@ -138,8 +145,25 @@ def read_one(
         values = row[start : start + len(part.attnames)]
         start += len(part.attnames)
         pk_index = part.attnames.index(part.model._meta.pk.attname)
-        setattr(found, name, None if values[pk_index] is None else _instance(part, values))
+        related_row = None if values[pk_index] is None else _instance(part, values)
+        # Cached as select_related caches it: the row's own key stays as read (a row that
+        # changed while this read waited for its lock can come back with a new key and the
+        # joined columns empty; the key is then loaded on first use).
+        link: Any = model._meta.get_field(name)
+        if related_row is not None or getattr(found, link.attname) is None:
+            link.set_cached_value(found, related_row)
     return found
+
+
+def _lock_main_row(model: type[Model], where: str, params: list[Any]) -> None:
+    """Lock the main row on its own, for a database whose ``FOR UPDATE`` cannot name one
+    table of a join (MariaDB): the joined read that follows then takes no lock."""
+    text = (
+        f"SELECT {sql.column(model, model._meta.pk.attname, 'm')} "  # noqa: S608
+        f"FROM {sql.quote(model._meta.db_table)} m WHERE {where} {connection.ops.for_update_sql()}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(text, params)
 
 
 def exists(model: type[Model], lookups: dict[str, Any]) -> bool:

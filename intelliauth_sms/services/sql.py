@@ -1,5 +1,6 @@
-"""Plain SQL from the models' own metadata, for the few statements of the send and check
-paths that are written by hand (``gate_reads``, ``reads``, ``delivery_claim``).
+"""Plain SQL from the models' own metadata, for the statements of the send and check paths
+that are written by hand (``gate_reads``, ``reads``, the default tenant resolver, and the
+single-row updates of ``codes``, ``flows`` and ``enrolment``).
 
 Only quoted table and column names of this app's models go into the text; every value is a
 parameter, prepared by its model field as the ORM would prepare it (UUIDs, addresses, times
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 #: The lookups ``condition`` understands, and their operators.
 _OPERATORS = {"exact": "=", "gt": ">"}
@@ -46,6 +47,8 @@ def condition(model: Any, lookups: dict[str, Any], alias: str = "") -> tuple[str
         elif lookup == "in":
             parts.append(f"{target} IN ({', '.join(['%s'] * len(value))})")
             params.extend(prepare(item, connection) for item in value)
+        elif value is None:
+            raise ValueError(f"{key}=None matches nothing in SQL: use {name}__isnull.")
         else:
             parts.append(f"{target} {_OPERATORS[lookup or 'exact']} %s")
             params.append(prepare(value, connection))
@@ -67,3 +70,10 @@ def update(model: Any, lookups: dict[str, Any], values: dict[str, Any]) -> int:
             [*params, *where_params],
         )
         return int(cursor.rowcount)
+
+
+def update_one(model: Any, lookups: dict[str, Any], values: dict[str, Any]) -> None:
+    """``update`` for exactly one row; ``DatabaseError`` if none matched, as
+    ``save(update_fields=...)`` raises."""
+    if update(model, lookups, values) != 1:
+        raise DatabaseError(f"No {model.__name__} row matched {sorted(lookups)}.")

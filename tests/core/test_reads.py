@@ -4,17 +4,21 @@ here; PostgreSQL in the services tier), locking where asked."""
 
 from __future__ import annotations
 
+import gc
+import threading
+import uuid
+import weakref
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Model
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from intelliauth_sms.models import AuthFlow, CodeState, FlowKind, SmsCode
+from intelliauth_sms.models import AuthFlow, CodeState, FlowKind, SmsCode, SmsFactor
 from intelliauth_sms.services.context import Caller
 from intelliauth_sms.services.flows import start_flow
 from intelliauth_sms.services.reads import read_one
@@ -122,3 +126,49 @@ def test_only_models_in_one_table_are_joined() -> None:
     # A model with multi-table inheritance has fields in its parent's table too.
     child: Any = type("Meta", (), {"concrete_fields": (1, 2, 3), "local_concrete_fields": (3,)})
     assert _spans_tables(type("Child", (), {"_meta": child}))  # type: ignore[arg-type]
+
+
+def test_a_key_whose_joined_row_is_missing_is_kept_not_cleared(user: Any) -> None:
+    # As after waiting for the lock of a row another transaction changed: the key is new
+    # and the joined columns are empty. (The foreign key is checked at commit: the test's
+    # transaction is rolled back before.)
+    flow = start_flow(user)
+    missing = uuid.uuid4()
+    set_factor_id(flow, missing)
+    try:
+        found = read(flow)
+
+        assert found is not None and found.factor_id == missing
+        with pytest.raises(SmsFactor.DoesNotExist):
+            _ = found.factor  # loaded on first use, not taken for "no factor"
+    finally:
+        set_factor_id(flow, None)  # before the test's own constraint check at its end
+
+
+def set_factor_id(flow: AuthFlow, value: uuid.UUID | None) -> None:
+    prepare = AuthFlow._meta.pk.get_db_prep_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE intelliauth_sms_authflow SET factor_id = %s WHERE id = %s",
+            [None if value is None else prepare(value, connection), prepare(flow.pk, connection)],
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_thread_s_connection_is_not_kept_alive_by_the_read_cache(user: Any) -> None:
+    flow = start_flow(user)
+    wrappers: list[Any] = []
+
+    def read_in_a_thread() -> None:
+        try:
+            assert read(flow) is not None
+            wrappers.append(weakref.ref(connections["default"]))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=read_in_a_thread)
+    thread.start()
+    thread.join(30)
+    gc.collect()
+
+    assert len(wrappers) == 1 and wrappers[0]() is None

@@ -239,6 +239,22 @@ def test_the_membership_resolver_uses_the_users_membership(user: Any) -> None:
 
 
 @pytest.mark.django_db
+def test_the_earliest_membership_wins_not_the_lowest_tenant(user: Any) -> None:
+    older_tenant, newer_tenant = TenantFactory(), TenantFactory()
+    MembershipFactory(user=user, tenant=newer_tenant)  # joined first
+    MembershipFactory(user=user, tenant=older_tenant)
+
+    assert older_tenant.pk < newer_tenant.pk
+    assert resolve_tenant_by_membership(user) == newer_tenant
+
+
+@pytest.mark.django_db
+def test_an_unsaved_user_has_no_tenant() -> None:
+    with pytest.raises(ValueError, match="saved user"):
+        resolve_tenant_by_membership(UserFactory.build())
+
+
+@pytest.mark.django_db
 def test_the_membership_resolver_falls_back_to_the_default_tenant(user: Any) -> None:
     MembershipFactory(user=UserFactory(username="someone-else"))
 

@@ -50,3 +50,14 @@ def test_an_emptied_number_is_stored_empty_and_a_miss_changes_nothing(user: Any)
     )
     enrolment.refresh_from_db()
     assert enrolment.completed_at is None
+
+
+def test_an_exact_none_is_refused_and_update_one_needs_its_row(user: Any) -> None:
+    from django.db import DatabaseError
+
+    with pytest.raises(ValueError, match="isnull"):
+        sql.condition(AuthFlow, {"factor_id": None})
+    flow = start_flow(user)
+    with pytest.raises(DatabaseError):
+        sql.update_one(AuthFlow, {"id": flow.pk, "user_id": user.pk + 1}, {"verified_at": None})
+    sql.update_one(AuthFlow, {"id": flow.pk}, {"verified_at": None})  # one row: fine
