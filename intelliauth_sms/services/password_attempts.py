@@ -156,17 +156,17 @@ def _counters(request: HttpRequest | None, username: str) -> list[_Counter]:
     return [counter for counter in counters if counter is not None]
 
 
-def _take_place(cache: BaseCache, key: str, ttl: int) -> None:
-    """Add one to the counter at ``key``, creating it (atomically, either way) if needed."""
+def _take_place(cache: BaseCache, key: str, ttl: int) -> int:
+    """Add one to the counter at ``key``, creating it (atomically, either way) if needed;
+    the count it reached, which is this attempt's place in the slice."""
     for _attempt in range(3):
         if cache.add(key, 1, ttl):
-            return
+            return 1
         try:
-            cache.incr(key)
-            return
+            return int(cache.incr(key))
         except ValueError:
             continue  # it expired between add and incr: add it again
-    cache.incr(key)  # still gone three times over: let the error say so
+    return int(cache.incr(key))  # still gone three times over: let the error say so
 
 
 def _give_back(cache: BaseCache, keys: Iterable[str]) -> None:
@@ -189,10 +189,13 @@ def check(request: HttpRequest | None, username: str, *, purpose: str = "") -> A
     waits: dict[str, int] = {}
     for counter in _counters(request, username):
         keys = counter.window_keys(now)
-        _take_place(cache, keys[-1], (counter.slices + 1) * counter.slice_seconds)
+        # The place the atomic increment gave this attempt, not the count read afterwards:
+        # a burst of attempts that all incremented before any read would otherwise all see
+        # the burst's total and all be refused, the first ones included.
+        place = _take_place(cache, keys[-1], (counter.slices + 1) * counter.slice_seconds)
         places.append(keys[-1])
-        found: dict[str, Any] = cache.get_many(keys)
-        counts = [int(found.get(key) or 0) for key in keys]
+        found: dict[str, Any] = cache.get_many(keys[:-1])
+        counts = [int(found.get(key) or 0) for key in keys[:-1]] + [place]
         if sum(counts) > counter.limit.count:
             counts[-1] -= 1  # the wait is for the next attempt, not this refused one
             waits[counter.scope] = counter.wait(counts, now)

@@ -39,10 +39,10 @@ def test_racing_wrong_passwords_never_get_past_the_username_limit() -> None:
 
     admitted = sum(run_concurrently(THREADS, lambda i: wrong_password(f"198.51.100.{i}")))
 
-    assert 1 <= admitted <= 5
-    # Refused attempts gave their places back: exactly the rest of the five are left.
-    for _ in range(5 - admitted):
-        assert wrong_password("198.51.100.200")
+    # Each attempt's place is the count its atomic increment reached: exactly the first
+    # five get through, however the burst interleaves (never none, never six).
+    assert admitted == 5
+    # The refused ones gave their places back without freeing a sixth.
     assert not wrong_password("198.51.100.201")
 
 
@@ -56,7 +56,5 @@ def test_racing_wrong_passwords_never_get_past_the_ip_limit(settings: Any) -> No
 
     admitted = sum(run_concurrently(THREADS, lambda _i: wrong_password("198.51.100.9")))
 
-    assert 1 <= admitted <= 4
-    for _ in range(4 - admitted):
-        assert wrong_password("198.51.100.9")
+    assert admitted == 4
     assert not wrong_password("198.51.100.9")
