@@ -34,7 +34,7 @@ from intelliauth_sms.backends import OutgoingSms, SmsBackendError, send_with_fai
 from intelliauth_sms.conf import app_settings
 from intelliauth_sms.crypto import code_hash, decrypt_secret, hashes_match
 from intelliauth_sms.models import CodeState, EventType, MessageStatus, Outcome, SmsMessage
-from intelliauth_sms.services import audit, delivery_claim
+from intelliauth_sms.services import audit, delivery_claim, sql
 from intelliauth_sms.services.delivery_status import apply_early_report
 from intelliauth_sms.services.upsert import returning_supported
 
@@ -254,7 +254,20 @@ def _plan_retry(message: SmsMessage, error: SmsBackendError, now: datetime) -> i
 
 def _finish_sent(message_id: uuid.UUID, provider_id: str) -> None:
     provider_id = provider_id[:128]
-    delivery_claim.record_sent(message_id, provider_id)
+    # ``sql.update``, not the ORM: this is the worker's hot path. The destination is not
+    # kept once it has been used (an empty column, as ``EncryptedPhoneNumberField`` stores it).
+    sql.update(
+        SmsMessage,
+        {"id": message_id},
+        {
+            "status": MessageStatus.SENT,
+            "provider_message_id": provider_id,
+            "error": "",
+            "provider_error": "",
+            "sent_at": timezone.now(),
+            "phone_number": "",
+        },
+    )
     if provider_id:
         # A delivery report can outrun this update (the provider answers the send and
         # calls the webhook at once); the webhook kept it for this moment.

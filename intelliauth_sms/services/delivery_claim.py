@@ -1,6 +1,6 @@
-"""The worker's two statements: claiming a queued message for sending, and recording that
-it was sent (the hot path of ``services.delivery``; plain SQL, its text built once per
-database vendor, because compiling an ORM query cost as much as running it).
+"""Claiming a queued message for sending in one SQL statement (the worker's hot path;
+plain SQL, its text built once per database vendor, because compiling an ORM query cost as
+much as running it).
 
 ``UPDATE … RETURNING``: the message moves ``queued`` → ``sending`` only if this
 task's sealed code is its current one (``SmsMessage.payload_check``, a keyed hash of the
@@ -26,6 +26,7 @@ from django.utils.dateparse import parse_datetime
 
 from intelliauth_sms.crypto import keyed_hash
 from intelliauth_sms.models import CodeState, MessageStatus, SmsCode, SmsMessage
+from intelliauth_sms.services import sql
 
 
 def payload_check(message_id: uuid.UUID | str, code: str) -> str:
@@ -42,18 +43,13 @@ class ClaimedRow:
     code_expires_at: datetime
 
 
-def _column(model: type, name: str) -> str:
-    return connection.ops.quote_name(model._meta.get_field(name).column)  # type: ignore[attr-defined]
-
-
 @functools.cache
 def _claim_sql(vendor: str) -> str:
-    qn = connection.ops.quote_name
-    message, code = qn(SmsMessage._meta.db_table), qn(SmsCode._meta.db_table)
-    m = {name: _column(SmsMessage, name) for name in (
+    message, code = sql.quote(SmsMessage._meta.db_table), sql.quote(SmsCode._meta.db_table)
+    m = {name: sql.column(SmsMessage, name) for name in (
         "id", "status", "attempts", "payload_check", "code", "phone_number",
     )}  # fmt: skip
-    c = {name: _column(SmsCode, name) for name in ("id", "state", "expires_at", "created_at")}
+    c = {name: sql.column(SmsCode, name) for name in ("id", "state", "expires_at", "created_at")}
     own_code = f"FROM {code} WHERE {code}.{c['id']} = {message}.{m['code']}"
     # Subqueries rather than ``UPDATE … FROM``: SQLite's RETURNING sees the target only.
     # Only quoted table and column names of this app's models go into the text; every value
@@ -92,30 +88,3 @@ def claim_in_one_statement(message_id: uuid.UUID, code: str) -> ClaimedRow | Non
     if row is None:
         return None
     return ClaimedRow(str(row[0]), _as_datetime(row[1]), _as_datetime(row[2]))
-
-
-@functools.cache
-def _sent_sql(vendor: str) -> str:
-    qn = connection.ops.quote_name
-    m = {name: _column(SmsMessage, name) for name in (
-        "id", "status", "provider_message_id", "error", "provider_error", "sent_at",
-        "phone_number",
-    )}  # fmt: skip
-    return (
-        f"UPDATE {qn(SmsMessage._meta.db_table)} SET {m['status']} = %s, "  # noqa: S608
-        f"{m['provider_message_id']} = %s, {m['error']} = '', {m['provider_error']} = '', "
-        f"{m['sent_at']} = %s, {m['phone_number']} = '' WHERE {m['id']} = %s"
-    )
-
-
-def record_sent(message_id: uuid.UUID, provider_message_id: str) -> None:
-    """The provider took the message: ``sent``, with its id there; the destination is not
-    kept once it has been used (an empty column, as ``EncryptedPhoneNumberField`` stores it)."""
-    params = [
-        MessageStatus.SENT.value,
-        provider_message_id,
-        connection.ops.adapt_datetimefield_value(timezone.now()),
-        SmsMessage._meta.pk.get_db_prep_value(message_id, connection),
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_sent_sql(connection.vendor), params)

@@ -9,6 +9,7 @@ with their time zone, choices).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.db import DatabaseError, connection
@@ -35,24 +36,43 @@ def column(model: Any, name: str, alias: str = "") -> str:
 
 def condition(model: Any, lookups: dict[str, Any], alias: str = "") -> tuple[str, list[Any]]:
     """Field lookups of ``model`` (``name``, ``name__in``, ``name__isnull``, ``name__gt``)
-    as one SQL condition, the ``AND`` of each, and its parameters."""
-    parts: list[str] = []
+    as one SQL condition, the ``AND`` of each, and its parameters.
+
+    The text depends only on the lookups' shape (their names, how many values an ``IN``
+    has, which way an ``isnull`` goes), so it is built once per shape; the parameters are
+    prepared on every call.
+    """
+    shape: list[tuple[str, Any]] = []
     params: list[Any] = []
     for key, value in lookups.items():
         name, _sep, lookup = key.partition("__")
-        target = column(model, name, alias)
         prepare = field(model, name).get_db_prep_value
         if lookup == "isnull":
-            parts.append(f"{target} IS {'' if value else 'NOT '}NULL")
+            shape.append((key, bool(value)))
         elif lookup == "in":
-            parts.append(f"{target} IN ({', '.join(['%s'] * len(value))})")
+            shape.append((key, len(value)))
             params.extend(prepare(item, connection) for item in value)
         elif value is None:
             raise ValueError(f"{key}=None matches nothing in SQL: use {name}__isnull.")
         else:
-            parts.append(f"{target} {_OPERATORS[lookup or 'exact']} %s")
+            shape.append((key, None))
             params.append(prepare(value, connection))
-    return " AND ".join(parts), params
+    return _condition_text(connection.vendor, model, tuple(shape), alias), params
+
+
+@functools.cache
+def _condition_text(vendor: str, model: Any, shape: tuple[tuple[str, Any], ...], alias: str) -> str:
+    parts = []
+    for key, detail in shape:
+        name, _sep, lookup = key.partition("__")
+        target = column(model, name, alias)
+        if lookup == "isnull":
+            parts.append(f"{target} IS {'' if detail else 'NOT '}NULL")
+        elif lookup == "in":
+            parts.append(f"{target} IN ({', '.join(['%s'] * detail)})")
+        else:
+            parts.append(f"{target} {_OPERATORS[lookup or 'exact']} %s")
+    return " AND ".join(parts)
 
 
 def update(model: Any, lookups: dict[str, Any], values: dict[str, Any]) -> int:
@@ -60,16 +80,21 @@ def update(model: Any, lookups: dict[str, Any], values: dict[str, Any]) -> int:
     (field name or attname → value, prepared as ``save()`` prepares it); the number of
     rows changed. Like ``QuerySet.update()``, it sends no model signals."""
     where, where_params = condition(model, lookups)
-    assignments = ", ".join(f"{column(model, name)} = %s" for name in values)
     params = [
         field(model, name).get_db_prep_save(value, connection) for name, value in values.items()
     ]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {where}",  # noqa: S608
+            _update_text(connection.vendor, model, tuple(values), where),
             [*params, *where_params],
         )
         return int(cursor.rowcount)
+
+
+@functools.cache
+def _update_text(vendor: str, model: Any, names: tuple[str, ...], where: str) -> str:
+    assignments = ", ".join(f"{column(model, name)} = %s" for name in names)
+    return f"UPDATE {quote(model._meta.db_table)} SET {assignments} WHERE {where}"  # noqa: S608
 
 
 def update_one(model: Any, lookups: dict[str, Any], values: dict[str, Any]) -> None:

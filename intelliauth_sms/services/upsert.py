@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 from django.db import connection, models
 
+from intelliauth_sms.services import sql
+
 M = TypeVar("M", bound=models.Model)
 
 
@@ -31,11 +33,6 @@ def returning_supported() -> bool:
     return False
 
 
-def _field(model: type[models.Model], name: str) -> Any:
-    """A concrete field of ``model`` (its column and how to prepare a value for it)."""
-    return model._meta.get_field(name)
-
-
 def _sql(
     model: type[models.Model],
     names: list[str],
@@ -43,20 +40,19 @@ def _sql(
     add: str | None,
     rows: int = 1,
 ) -> str:
-    qn = connection.ops.quote_name
-    table = qn(model._meta.db_table)
-    columns = ", ".join(qn(_field(model, name).column) for name in names)
+    table = sql.quote(model._meta.db_table)
+    columns = ", ".join(sql.column(model, name) for name in names)
     placeholders = ", ".join([f"({', '.join(['%s'] * len(names))})"] * rows)
-    targets = ", ".join(qn(_field(model, name).column) for name in conflict)
+    targets = ", ".join(sql.column(model, name) for name in conflict)
     if add is None:
-        touched = qn(_field(model, conflict[-1]).column)
+        touched = sql.column(model, conflict[-1])
         update = f"{touched} = EXCLUDED.{touched}"
     else:
         # ROUND to the field's places keeps a decimal total exact on SQLite, whose
         # decimals are floating point.
-        field = _field(model, add)
-        column = qn(field.column)
-        update = f"{column} = ROUND({table}.{column} + EXCLUDED.{column}, {field.decimal_places})"
+        column = sql.column(model, add)
+        places = sql.field(model, add).decimal_places
+        update = f"{column} = ROUND({table}.{column} + EXCLUDED.{column}, {places})"
     # Only this app's quoted table and column names are in the text; values are parameters.
     return (
         f"INSERT INTO {table} ({columns}) VALUES {placeholders} "  # noqa: S608
@@ -74,7 +70,7 @@ def upsert_locked(
     ``add`` names a decimal field whose value in ``values`` is added to an existing row's
     (a running total), rather than the row being returned as it was."""
     names = list(values)
-    params = [_field(model, name).get_db_prep_save(values[name], connection) for name in names]
+    params = [sql.field(model, name).get_db_prep_save(values[name], connection) for name in names]
     rows = list(model._default_manager.raw(_sql(model, names, conflict, add), params))
     return rows[0]
 
@@ -88,7 +84,7 @@ def upsert_many_locked(model: type[M], rows: list[dict[str, Any]], conflict: lis
         return
     names = list(rows[0])
     params = [
-        _field(model, name).get_db_prep_save(row[name], connection)
+        sql.field(model, name).get_db_prep_save(row[name], connection)
         for row in rows
         for name in names
     ]
