@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils.module_loading import import_string
 
 from intelliauth_sms.conf import app_settings
-from intelliauth_sms.models import DEFAULT_TENANT_SLUG, Tenant
+from intelliauth_sms.models import DEFAULT_TENANT_SLUG, Tenant, TenantMembership
 from intelliauth_sms.services import sql
 
 
@@ -25,8 +25,6 @@ def default_tenant() -> Tenant:
 def _membership_sql(vendor: str) -> str:
     """The tenant of the user's earliest membership, else the default tenant (per vendor:
     quoting differs)."""
-    from intelliauth_sms.models import TenantMembership
-
     membership = sql.quote(TenantMembership._meta.db_table)
     first = (
         f"SELECT MIN({sql.column(TenantMembership, 'id', 'f')}) FROM {membership} f "  # noqa: S608
@@ -48,11 +46,9 @@ def resolve_tenant_by_membership(user: Any) -> Tenant:
     One query, in plain SQL (``services.sql``): it runs on every request of the API, and
     compiling it as an ORM query cost several times running it.
     """
-    from intelliauth_sms.models import TenantMembership
-
     if user.pk is None:
         raise ValueError("Only a saved user has a tenant.")
-    member = TenantMembership._meta.get_field("user").get_db_prep_value(user.pk, connection)
+    member = sql.field(TenantMembership, "user").get_db_prep_value(user.pk, connection)
     params = [member, DEFAULT_TENANT_SLUG]
     found = list(Tenant.objects.raw(_membership_sql(connection.vendor), params))
     return found[0] if found else default_tenant()
