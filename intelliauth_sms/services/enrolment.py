@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from intelliauth_sms import signals
 from intelliauth_sms.crypto import phone_hash
-from intelliauth_sms.exceptions import AlreadyEnrolled, CodeExpired, InvalidRequest, NotFound
+from intelliauth_sms.exceptions import AlreadyEnrolled, CodeExpired, InvalidRequest
 from intelliauth_sms.models import (
     CodePurpose,
     EventType,
@@ -21,9 +21,9 @@ from intelliauth_sms.models import (
 from intelliauth_sms.phone import parse_e164
 from intelliauth_sms.services import audit, codes, notifications, sql
 from intelliauth_sms.services.context import Caller
-from intelliauth_sms.services.lookup import parse_uuid
+from intelliauth_sms.services.lookup import read_owned
 from intelliauth_sms.services.policy import current_policy
-from intelliauth_sms.services.reads import exists, read_one
+from intelliauth_sms.services.reads import exists
 
 
 def start_enrolment(
@@ -66,14 +66,12 @@ def start_enrolment(
 
 def _pending(user: Any, enrolment_id: object) -> PendingEnrolment:
     """The caller's own enrolment that has not been completed, locked; else ``not_found``."""
-    enrolment = read_one(
+    return read_owned(
         PendingEnrolment,
-        {"id": parse_uuid(enrolment_id), "user_id": user.pk, "completed_at__isnull": True},
+        enrolment_id,
+        {"user_id": user.pk, "completed_at__isnull": True},
         lock=True,
     )
-    if enrolment is None:
-        raise NotFound()
-    return enrolment
 
 
 def resend_enrolment_code(
@@ -115,11 +113,7 @@ def complete_enrolment(
     ):
         # One read, under the enrolment's lock; then the typed code's format (a malformed
         # code is refused, audited and not counted, before anything is judged).
-        enrolment = read_one(
-            PendingEnrolment, {"id": parse_uuid(enrolment_id), "user_id": user.pk}, lock=True
-        )
-        if enrolment is None:
-            raise NotFound()
+        enrolment = read_owned(PendingEnrolment, enrolment_id, {"user_id": user.pk}, lock=True)
         refusal.caller, refusal.subject_id = caller, enrolment.id
         refusal.phone_last4 = enrolment.phone_last4
         typed = codes.normalise_code(code)

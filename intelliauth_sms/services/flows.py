@@ -27,7 +27,7 @@ from intelliauth_sms.models import (
 from intelliauth_sms.services import audit, codes, sql
 from intelliauth_sms.services.access import has_sign_in_factor
 from intelliauth_sms.services.context import Caller
-from intelliauth_sms.services.lookup import parse_uuid
+from intelliauth_sms.services.lookup import read_owned
 from intelliauth_sms.services.policy import current_policy
 from intelliauth_sms.services.reads import read_one
 from intelliauth_sms.tenancy import tenant_for
@@ -126,13 +126,14 @@ def get_flow(
 
     ``kinds`` keeps each endpoint to its own flows: a recovery id is not a sign-in flow.
     """
-    flow = read_one(
+    flow = read_owned(
         AuthFlow,
-        {"id": parse_uuid(flow_id), "kind__in": kinds, "expires_at__gt": timezone.now()},
+        flow_id,
+        {"kind__in": kinds, "expires_at__gt": timezone.now()},
         related=("user", "tenant", "factor"),
         lock=lock,
     )
-    if flow is None or not _bound_to(flow, request):
+    if not _bound_to(flow, request):
         raise NotFound()
     return flow
 
@@ -141,10 +142,7 @@ def _choose_factor(flow: AuthFlow, factor_id: object | None) -> SmsFactor:
     """The flow user's sign-in factor ``factor_id``, else their first-enrolled one."""
     factors = {"user_id": flow.user_id, "purpose": FactorPurpose.MFA}
     if factor_id is not None:
-        chosen = read_one(SmsFactor, {**factors, "id": parse_uuid(factor_id)})
-        if chosen is None:
-            raise NotFound()
-        return chosen
+        return read_owned(SmsFactor, factor_id, factors)
     factor = read_one(SmsFactor, factors, first_by="created_at")
     if factor is None:
         raise NotFound(_("No phone is enrolled for SMS codes."))

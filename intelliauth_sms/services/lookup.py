@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
 
 from intelliauth_sms.exceptions import NotFound
+from intelliauth_sms.services.reads import read_one
 
 M = TypeVar("M", bound=Model)
 
@@ -25,6 +26,16 @@ def parse_uuid(value: object) -> uuid.UUID:
 def get_owned(queryset: QuerySet[M], object_id: object) -> M:
     """The row with ``object_id`` in ``queryset`` (already filtered to the caller), or 404."""
     found = queryset.filter(pk=parse_uuid(object_id)).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def read_owned(model: type[M], object_id: object, lookups: dict[str, Any], **options: Any) -> M:
+    """``get_owned`` for the hot paths: the ``model`` row with ``object_id`` among those
+    matching ``lookups`` (the caller's), read in plain SQL (``reads.read_one``, whose
+    ``related`` and ``lock`` options it passes on), or ``not_found``."""
+    found = read_one(model, {"id": parse_uuid(object_id), **lookups}, **options)
     if found is None:
         raise NotFound()
     return found
