@@ -28,6 +28,18 @@ class NoOpSmsBackend(BaseSmsBackend):
         return f"noop-{sms.message_id}"
 
 
+@app.task(name="benchmarks.hold", ignore_result=True)
+def hold(key: str) -> None:
+    """Keeps one pool process busy until the benchmark lets it go: the block's tasks are
+    all published before the worker takes the first, so the publisher's speed is not
+    measured. Counts itself in ``key:held`` once it runs, then waits for a token in ``key``."""
+    import redis
+
+    store = redis.Redis.from_url(app.conf.broker_url)
+    store.incr(f"{key}:held")
+    store.blpop([key], timeout=600)
+
+
 @app.task(name="benchmarks.mark", ignore_result=True)
 def mark(key: str) -> None:
     """Runs after the tasks published before it (one worker, one process, in order): the
