@@ -10,12 +10,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import router
+from django.db import connection
 from django.db.models import signals
 from django.utils import timezone
 
 from intelliauth_sms.exceptions import SmsError
 from intelliauth_sms.models import AuditEvent, CodePurpose, EventType, Outcome, SmsMessage
+from intelliauth_sms.services import sql
 from intelliauth_sms.services.context import Caller
 
 logger = logging.getLogger("intelliauth_sms.audit")
@@ -50,12 +51,13 @@ def written_together() -> Iterator[None]:
 
 
 def _write(events: list[AuditEvent]) -> None:
-    using = router.db_for_write(AuditEvent)
+    """One ``INSERT`` for ``events`` (``sql.insert``), with the signals ``save()`` sends."""
+    using = connection.alias
     for event in events:
         signals.pre_save.send(
             sender=AuditEvent, instance=event, raw=False, using=using, update_fields=None
         )
-    AuditEvent.objects.using(using).bulk_create(events)
+    sql.insert(events)
     for event in events:
         signals.post_save.send(
             sender=AuditEvent,
@@ -84,9 +86,9 @@ def record(
 ) -> AuditEvent:
     """Append one event. ``caller`` fills user, tenant and IP unless given explicitly.
 
-    Inside ``written_together`` the event is written when that block ends; until then
-    (and for good on databases where ``bulk_create`` cannot return ids) its ``pk`` is
-    ``None``.
+    Written at once (with the ``pre_save`` and ``post_save`` signals ``save()`` sends), or
+    inside ``written_together`` when that block ends: until then (and for good on
+    databases that cannot return the ids of several new rows) its ``pk`` is ``None``.
     """
     if caller is not None:
         user = user if user is not None else caller.user
@@ -111,7 +113,7 @@ def record(
     )
     held = _held.get()
     if held is None:
-        event.save(force_insert=True)
+        _write([event])
     else:
         held.append(event)
     logger.info(

@@ -143,7 +143,7 @@ def issue_code(
         expires_at=now + timedelta(seconds=ttl_seconds),
     )
     code.code_hash = code_hash(str(code.id), plaintext)
-    code.save()
+    sql.insert([code])
     message = SmsMessage(
         code=code,
         user=caller.user,
@@ -162,7 +162,7 @@ def issue_code(
     message.prefix_hash = prefix_hash(destination.e164)
     message.payload_check = payload_check(message.id, plaintext)
     message.language = get_language() or ""  # the SMS goes out in this request's language
-    message.save()
+    sql.insert([message])
     audit.record(
         EventType.SMS_SENT,
         caller,

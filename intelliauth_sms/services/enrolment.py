@@ -53,7 +53,7 @@ def start_enrolment(
         with transaction.atomic():
             enrolment = PendingEnrolment(user=user, tenant=caller.tenant, purpose=purpose)
             enrolment.set_phone(phone)
-            enrolment.save()
+            sql.insert([enrolment])
             issued = codes.issue_code(
                 caller,
                 purpose=CodePurpose.ENROLMENT,

@@ -20,15 +20,14 @@ from django.db import connection
 from django.db.models import Q
 
 from intelliauth_sms.models import CountryRule, SmsMessage, TenantPolicy
-from intelliauth_sms.services import sql
+from intelliauth_sms.services import reads, sql
 
 
 @functools.cache
 def _policy_sql(vendor: str) -> str:
     """The policy row, its rule for one country, and whether any rule allows (per vendor:
     quoting differs)."""
-    policy_fields: Any = TenantPolicy._meta.concrete_fields
-    columns = ", ".join(f"p.{sql.quote(f.column)}" for f in policy_fields)
+    columns = reads.columns(TenantPolicy, "p")
     rule_table = sql.quote(CountryRule._meta.db_table)
     p_tenant = sql.column(TenantPolicy, "tenant", "p")
     return (
@@ -50,9 +49,18 @@ def read_policy_for_send(tenant_id: int, country: str) -> TenantPolicy | None:
     """The tenant's policy with ``rule_action``, ``rule_unit_cost`` and ``rule_high_cost``
     (``None`` without a rule for ``country``) and ``allow_list_mode``; ``None`` if the
     tenant has no policy row."""
-    params = [CountryRule.Action.ALLOW.value, country, tenant_id]
-    rows = list(TenantPolicy.objects.raw(_policy_sql(connection.vendor), params))
-    return rows[0] if rows else None
+    params: list[Any] = [CountryRule.Action.ALLOW.value, country, tenant_id]
+    with connection.cursor() as cursor:
+        cursor.execute(_policy_sql(connection.vendor), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    width = len(TenantPolicy._meta.concrete_fields)
+    policy: Any = reads.instance(TenantPolicy, row[:width])
+    # As the database returns them, as ``QuerySet.raw()`` leaves extra columns.
+    policy.rule_action, policy.rule_unit_cost, policy.rule_high_cost = row[width : width + 3]
+    policy.allow_list_mode = row[width + 3]
+    return policy
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ instances are made with ``Model.from_db``, as a queryset makes them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -33,7 +34,6 @@ class _Part:
     model: type[Model]
     alias: str
     attnames: tuple[str, ...]
-    columns: tuple[str, ...]  # quoted, with the alias
     converters: tuple[tuple[Any, tuple[Converter, ...]], ...]  # (column expression, converters)
 
 
@@ -60,10 +60,23 @@ def _part(model: type[Model], alias: str) -> _Part:
             model,
             alias,
             tuple(f.attname for f in fields),
-            tuple(f"{alias}.{sql.quote(f.column)}" for f in fields),
             tuple(converters),
         )
     return cache[key]
+
+
+def columns(model: type[Model], alias: str = "") -> str:
+    """Every concrete column of ``model``, quoted, in the order ``instance`` takes them
+    (a ``RETURNING`` list, a ``SELECT``'s), prefixed with a table ``alias`` if given."""
+    fields: Any = model._meta.concrete_fields
+    return ", ".join(sql.column(model, f.name, alias) for f in fields)
+
+
+def instance(model: type[M], values: Sequence[Any]) -> M:
+    """A ``model`` instance from the values of its concrete columns, in ``columns``'s order,
+    as read from the database: each goes through the converters a queryset applies."""
+    found: Any = _instance(_part(model, "m"), values)
+    return found
 
 
 def _spans_tables(model: type[Model]) -> bool:
@@ -97,40 +110,21 @@ def read_one(
     ``first_by`` orders several matching rows and takes the first, as
     ``order_by(first_by).first()`` does (``"-created_at"``: the newest)."""
     main = _part(model, "m")
-    joins, parts = [], []
-    for index, name in enumerate(related):
-        key: Any = model._meta.get_field(name)
-        if _spans_tables(key.related_model):
-            continue  # loaded on first use instead, as without select_related
-        part = _part(key.related_model, f"r{index}")
-        parts.append((name, part))
-        target = sql.column(key.related_model, key.target_field.name, part.alias)
-        joins.append(
-            f"LEFT JOIN {sql.quote(key.related_model._meta.db_table)} {part.alias} "
-            f"ON {target} = {sql.column(model, name, 'm')}"
-        )
-    columns = ", ".join(
-        column for part in (main, *(part for _name, part in parts)) for column in part.columns
-    )
+    joined = _joined(model, tuple(related))
+    parts = [(name, _part(target, alias)) for name, target, alias in joined]
     where, params = sql.condition(model, lookups, "m")
-    text = (
-        f"SELECT {columns} FROM {sql.quote(model._meta.db_table)} m "  # noqa: S608
-        f"{' '.join(joins)} WHERE {where}"
-    )
-    if first_by is not None:
-        direction = "DESC" if first_by.startswith("-") else "ASC"
-        ordering = sql.column(model, first_by.lstrip("-"), "m")
-        text = f"{text} ORDER BY {ordering} {direction} {connection.ops.limit_offset_sql(0, 1)}"
+    features = connection.features
+    lock_main_first = (
+        lock and not features.has_select_for_update_of and features.has_select_for_update
+    ) and bool(joined)
     if lock:
         if connection.get_autocommit():
             raise TransactionManagementError("A locking read must run inside transaction.atomic().")
-        features = connection.features
-        if features.has_select_for_update_of:
-            text = f"{text} {connection.ops.for_update_sql(of=('m',))}"
-        elif features.has_select_for_update and joins:
+        if lock_main_first:
             _lock_main_row(model, where, params)  # FOR UPDATE would lock the joined rows too
-        elif features.has_select_for_update:
-            text = f"{text} {connection.ops.for_update_sql()}"
+    text = _read_text(
+        connection.vendor, model, joined, where, first_by, lock and not lock_main_first
+    )
     with connection.cursor() as cursor:
         cursor.execute(text, params)
         rows = cursor.fetchmany(2)
@@ -153,6 +147,48 @@ def read_one(
         if related_row is not None or getattr(found, link.attname) is None:
             link.set_cached_value(found, related_row)
     return found
+
+
+@functools.cache
+def _joined(model: type[Model], related: tuple[str, ...]) -> tuple[tuple[str, Any, str], ...]:
+    """The foreign keys of ``related`` that ``read_one`` joins: (name, model, alias)."""
+    joined = []
+    for index, name in enumerate(related):
+        target: Any = model._meta.get_field(name).related_model
+        if not _spans_tables(target):  # else loaded on first use, as without select_related
+            joined.append((name, target, f"r{index}"))
+    return tuple(joined)
+
+
+@functools.cache
+def _read_text(
+    vendor: str,
+    model: type[Model],
+    joined: tuple[tuple[str, Any, str], ...],
+    where: str,
+    first_by: str | None,
+    lock: bool,
+) -> str:
+    """``read_one``'s statement, built once per shape (and database vendor)."""
+    joins = []
+    for name, target, alias in joined:
+        key: Any = model._meta.get_field(name)
+        on = f"{sql.column(target, key.target_field.name, alias)} = {sql.column(model, name, 'm')}"
+        joins.append(f"LEFT JOIN {sql.quote(target._meta.db_table)} {alias} ON {on}")
+    selected = ", ".join([columns(model, "m"), *(columns(t, alias) for _n, t, alias in joined)])
+    text = (
+        f"SELECT {selected} FROM {sql.quote(model._meta.db_table)} m "  # noqa: S608
+        f"{' '.join(joins)} WHERE {where}"
+    )
+    if first_by is not None:
+        direction = "DESC" if first_by.startswith("-") else "ASC"
+        ordering = sql.column(model, first_by.lstrip("-"), "m")
+        text = f"{text} ORDER BY {ordering} {direction} {connection.ops.limit_offset_sql(0, 1)}"
+    if lock and connection.features.has_select_for_update_of:
+        text = f"{text} {connection.ops.for_update_sql(of=('m',))}"
+    elif lock and connection.features.has_select_for_update:
+        text = f"{text} {connection.ops.for_update_sql()}"
+    return text
 
 
 def _lock_main_row(model: type[Model], where: str, params: list[Any]) -> None:

@@ -13,11 +13,12 @@ steps (``returning_supported``).
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar
 
 from django.db import connection, models
 
-from intelliauth_sms.services import sql
+from intelliauth_sms.services import reads, sql
 
 M = TypeVar("M", bound=models.Model)
 
@@ -33,13 +34,16 @@ def returning_supported() -> bool:
     return False
 
 
+@functools.cache
 def _sql(
+    vendor: str,
     model: type[models.Model],
-    names: list[str],
-    conflict: list[str],
+    names: tuple[str, ...],
+    conflict: tuple[str, ...],
     add: str | None,
     rows: int = 1,
 ) -> str:
+    """The statement's text, built once per shape (and database vendor: quoting differs)."""
     table = sql.quote(model._meta.db_table)
     columns = ", ".join(sql.column(model, name) for name in names)
     placeholders = ", ".join([f"({', '.join(['%s'] * len(names))})"] * rows)
@@ -56,7 +60,7 @@ def _sql(
     # Only this app's quoted table and column names are in the text; values are parameters.
     return (
         f"INSERT INTO {table} ({columns}) VALUES {placeholders} "  # noqa: S608
-        f"ON CONFLICT ({targets}) DO UPDATE SET {update} RETURNING *"
+        f"ON CONFLICT ({targets}) DO UPDATE SET {update} RETURNING {reads.columns(model)}"
     )
 
 
@@ -69,10 +73,13 @@ def upsert_locked(
 
     ``add`` names a decimal field whose value in ``values`` is added to an existing row's
     (a running total), rather than the row being returned as it was."""
-    names = list(values)
+    names = tuple(values)
     params = [sql.field(model, name).get_db_prep_save(values[name], connection) for name in names]
-    rows = list(model._default_manager.raw(_sql(model, names, conflict, add), params))
-    return rows[0]
+    text = _sql(connection.vendor, model, names, tuple(conflict), add)
+    with connection.cursor() as cursor:
+        cursor.execute(text, params)
+        row = cursor.fetchone()
+    return reads.instance(model, row)
 
 
 def upsert_many_locked(model: type[M], rows: list[dict[str, Any]], conflict: list[str]) -> None:
@@ -82,11 +89,13 @@ def upsert_many_locked(model: type[M], rows: list[dict[str, Any]], conflict: lis
     same fields."""
     if not rows:
         return
-    names = list(rows[0])
+    names = tuple(rows[0])
     params = [
         sql.field(model, name).get_db_prep_save(row[name], connection)
         for row in rows
         for name in names
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_sql(model, names, conflict, None, rows=len(rows)), params)
+        cursor.execute(
+            _sql(connection.vendor, model, names, tuple(conflict), None, rows=len(rows)), params
+        )

@@ -1,6 +1,7 @@
-"""``services.sql.update``: a plain ``UPDATE`` whose values are prepared as ``save()``
-prepares them (times with their zone, choices, foreign keys by attname, an empty phone
-number stored empty), changing only the rows its lookups match."""
+"""``services.sql``: a plain ``UPDATE`` whose values are prepared as ``save()`` prepares them
+(times with their zone, choices, foreign keys by attname, an empty phone number stored
+empty), changing only the rows its lookups match; and a plain ``INSERT`` that stores what
+``save()`` stores."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from intelliauth_sms.models import AuthFlow, PendingEnrolment, Tenant
+from intelliauth_sms.models import AuditEvent, AuthFlow, EventType, PendingEnrolment, Tenant
 from intelliauth_sms.phone import parse_e164
 from intelliauth_sms.services import sql
 from intelliauth_sms.services.flows import start_flow
@@ -61,3 +64,78 @@ def test_an_exact_none_is_refused_and_update_one_needs_its_row(user: Any) -> Non
     with pytest.raises(DatabaseError):
         sql.update_one(AuthFlow, {"id": flow.pk, "user_id": user.pk + 1}, {"verified_at": None})
     sql.update_one(AuthFlow, {"id": flow.pk}, {"verified_at": None})  # one row: fine
+
+
+def _stored(model: Any, pk: Any) -> dict[str, Any]:
+    """A row's columns as stored, but its key."""
+    row = dict(model.objects.filter(pk=pk).values().get())
+    del row["id"]
+    return row
+
+
+def test_an_insert_stores_what_save_stores(user: Any) -> None:
+    tenant = Tenant.objects.get(slug="default")
+    when = timezone.now() - timedelta(minutes=1)
+    saved, inserted = (
+        PendingEnrolment(user=user, tenant=tenant, purpose="recovery", created_at=when)
+        for _ in range(2)
+    )
+    for enrolment in (saved, inserted):
+        enrolment.set_phone(parse_e164("+14155550100"))
+    saved.save()
+
+    sql.insert([inserted])
+
+    assert not inserted._state.adding and inserted._state.db == "default"
+    stored, expected = _stored(PendingEnrolment, inserted.pk), _stored(PendingEnrolment, saved.pk)
+    # The number is encrypted with a fresh nonce each time: compared decrypted.
+    assert PendingEnrolment.objects.get(pk=inserted.pk).phone.e164 == "+14155550100"
+    # ``auto_now_add`` replaced the given time at the insert, as it did at the save.
+    assert stored["created_at"] > when and expected["created_at"] > when
+    assert inserted.created_at == stored["created_at"]
+    for row in (stored, expected):
+        del row["phone_number"], row["created_at"]
+    assert stored == expected
+    assert stored["purpose"] == "recovery" and stored["user_id"] == user.pk
+
+
+def test_an_insert_fills_auto_now_add_and_the_auto_key_and_then_saves_as_an_update() -> None:
+    tenant = Tenant(name="Acme", slug="acme")
+
+    sql.insert([tenant])
+
+    assert tenant.pk is not None and tenant.created_at is not None
+    assert Tenant.objects.get(pk=tenant.pk).created_at == tenant.created_at
+    tenant.name = "Acme Ltd"
+    tenant.save()  # an update of the inserted row, not a second row
+    assert list(Tenant.objects.filter(slug="acme").values_list("name", flat=True)) == ["Acme Ltd"]
+
+
+def test_several_rows_are_one_statement_and_each_gets_its_key(user: Any) -> None:
+    tenant = Tenant.objects.get(slug="default")
+    events = [
+        AuditEvent(
+            created_at=timezone.now(),
+            event_type=EventType.CODE_CHECKED,
+            user=user,
+            tenant=tenant,
+            detail={"n": n},
+        )
+        for n in range(3)
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        sql.insert(events)
+
+    assert len(captured.captured_queries) == 1
+    stored = dict(AuditEvent.objects.values_list("pk", "detail"))
+    assert {event.pk: event.detail for event in events} == stored
+    assert len(stored) == 3
+
+
+def test_an_insert_takes_one_model_and_nothing_is_no_statement(user: Any) -> None:
+    with pytest.raises(TypeError, match="one model"):
+        sql.insert([Tenant(name="A", slug="a"), AuditEvent(event_type=EventType.CODE_CHECKED)])
+    with CaptureQueriesContext(connection) as captured:
+        sql.insert([])
+    assert captured.captured_queries == []
+    assert not Tenant.objects.filter(slug="a").exists()

@@ -106,6 +106,27 @@ def test_events_written_together_send_pre_and_post_save_as_save_would(caller: Ca
     ]
 
 
+def test_an_event_recorded_alone_sends_pre_and_post_save_as_save_would(caller: Caller) -> None:
+    seen: list[tuple[str, Any, bool | None]] = []
+
+    def pre(instance: AuditEvent, **kwargs: Any) -> None:
+        seen.append(("pre", instance.pk, None))
+
+    def post(instance: AuditEvent, created: bool, **kwargs: Any) -> None:
+        seen.append(("post", instance.pk, created))
+
+    signals.pre_save.connect(pre, sender=AuditEvent)
+    signals.post_save.connect(post, sender=AuditEvent)
+    try:
+        event = audit.record(EventType.CODE_CHECKED, caller)
+    finally:
+        signals.pre_save.disconnect(pre, sender=AuditEvent)
+        signals.post_save.disconnect(post, sender=AuditEvent)
+
+    assert event.pk == AuditEvent.objects.get().pk
+    assert seen == [("pre", None, None), ("post", event.pk, True)]
+
+
 @pytest.mark.parametrize("one_statement", [True, False], ids=["upsert", "two-steps"])
 def test_lock_rows_are_created_once_in_the_order_given(
     one_statement: bool, monkeypatch: pytest.MonkeyPatch
