@@ -5,12 +5,11 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from django.db import connection
 from django.utils.module_loading import import_string
 
 from intelliauth_sms.conf import app_settings
 from intelliauth_sms.models import DEFAULT_TENANT_SLUG, Tenant, TenantMembership
-from intelliauth_sms.services import sql
+from intelliauth_sms.services import reads, sql
 
 
 def default_tenant() -> Tenant:
@@ -31,7 +30,7 @@ def _membership_sql(vendor: str) -> str:
         f"WHERE {sql.column(TenantMembership, 'user', 'f')} = %s"
     )
     return (
-        f"SELECT * FROM {sql.quote(Tenant._meta.db_table)} "  # noqa: S608
+        f"SELECT {reads.columns(Tenant)} FROM {sql.quote(Tenant._meta.db_table)} "  # noqa: S608
         f"WHERE {sql.column(Tenant, 'id')} = COALESCE("
         f"(SELECT {sql.column(TenantMembership, 'tenant', 'm')} FROM {membership} m "
         f"WHERE {sql.column(TenantMembership, 'id', 'm')} = ({first})), "
@@ -48,10 +47,12 @@ def resolve_tenant_by_membership(user: Any) -> Tenant:
     """
     if user.pk is None:
         raise ValueError("Only a saved user has a tenant.")
-    member = sql.field(TenantMembership, "user").get_db_prep_value(user.pk, connection)
-    params = [member, DEFAULT_TENANT_SLUG]
-    found = list(Tenant.objects.raw(_membership_sql(connection.vendor), params))
-    return found[0] if found else default_tenant()
+    db = sql.database()
+    member = sql.field(TenantMembership, "user").get_db_prep_value(user.pk, db)
+    with db.cursor() as cursor:
+        cursor.execute(_membership_sql(db.vendor), [member, DEFAULT_TENANT_SLUG])
+        row = cursor.fetchone()
+    return default_tenant() if row is None else reads.instance(Tenant, row)
 
 
 def sync_user_tenant(user: Any, tenant: Tenant | None = None) -> Tenant:

@@ -32,17 +32,15 @@ class SmsApiView(APIView):
     def get_exception_handler(self) -> Any:
         return exception_handler
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        # Negotiate first: then an unexpected error in the guard (a cache that cannot be
-        # reached, a missing ``redis`` package) surfaces as itself, not as DRF's
-        # "'Request' object has no attribute 'accepted_renderer'".
-        self.format_kwarg = self.get_format_suffix(**kwargs)
-        negotiated = self.perform_content_negotiation(request)
-        request.accepted_renderer, request.accepted_media_type = negotiated
+    def perform_authentication(self, request: Request) -> None:
+        # The flood guard runs first, before authentication and permissions cost queries.
+        # DRF has negotiated the answer's format by now, so an unexpected error in the
+        # guard (a cache that cannot be reached, a missing ``redis`` package) surfaces as
+        # itself, not as "'Request' object has no attribute 'accepted_renderer'".
         flood_guard = RequestRateThrottle()
         if not flood_guard.allow_request(request, self):
             self.throttled(request, flood_guard.wait() or 1)
-        super().initial(request, *args, **kwargs)
+        super().perform_authentication(request)
 
 
 class UnknownPathView(SmsApiView):

@@ -10,7 +10,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
 from django.db.models import signals
 from django.utils import timezone
 
@@ -52,7 +51,7 @@ def written_together() -> Iterator[None]:
 
 def _write(events: list[AuditEvent]) -> None:
     """One ``INSERT`` for ``events`` (``sql.insert``), with the signals ``save()`` sends."""
-    using = connection.alias
+    using = sql.database().alias
     for event in events:
         signals.pre_save.send(
             sender=AuditEvent, instance=event, raw=False, using=using, update_fields=None

@@ -20,7 +20,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -74,16 +73,17 @@ def _as_datetime(value: object) -> datetime:
 def claim_in_one_statement(message_id: uuid.UUID, code: str) -> ClaimedRow | None:
     """Claim the message if ``code`` is its current, valid code; ``None`` otherwise."""
     now = timezone.now()
+    db = sql.database()
     params = [
         MessageStatus.SENDING.value,
-        SmsMessage._meta.pk.get_db_prep_value(message_id, connection),
+        SmsMessage._meta.pk.get_db_prep_value(message_id, db),
         MessageStatus.QUEUED.value,
         payload_check(message_id, code),
         CodeState.ACTIVE.value,
-        connection.ops.adapt_datetimefield_value(now),
+        db.ops.adapt_datetimefield_value(now),
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(_claim_sql(connection.vendor), params)
+    with db.cursor() as cursor:
+        cursor.execute(_claim_sql(db.vendor), params)
         row = cursor.fetchone()
     if row is None:
         return None

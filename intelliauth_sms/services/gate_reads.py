@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
 from django.db.models import Q
 
 from intelliauth_sms.models import CountryRule, SmsMessage, TenantPolicy
@@ -50,8 +49,9 @@ def read_policy_for_send(tenant_id: int, country: str) -> TenantPolicy | None:
     (``None`` without a rule for ``country``) and ``allow_list_mode``; ``None`` if the
     tenant has no policy row."""
     params: list[Any] = [CountryRule.Action.ALLOW.value, country, tenant_id]
-    with connection.cursor() as cursor:
-        cursor.execute(_policy_sql(connection.vendor), params)
+    db = sql.database()
+    with db.cursor() as cursor:
+        cursor.execute(_policy_sql(db.vendor), params)
         row = cursor.fetchone()
     if row is None:
         return None
@@ -88,9 +88,10 @@ def count_windows(windows: dict[str, Window], since: datetime) -> dict[str, int]
     )
     any_window = " OR ".join(f"({text})" for text, _params in conditions.values())
     params = [value for _text, values in conditions.values() for value in values]
-    params.append(sql.field(SmsMessage, "created_at").get_db_prep_value(since, connection))
+    db = sql.database()
+    params.append(sql.field(SmsMessage, "created_at").get_db_prep_value(since, db))
     params.extend(value for _text, values in conditions.values() for value in values)
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(
             f"SELECT {counts} FROM {sql.quote(SmsMessage._meta.db_table)} "  # noqa: S608
             f"WHERE {sql.column(SmsMessage, 'created_at')} > %s AND ({any_window})",

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import Model
 from django.db.transaction import TransactionManagementError
 
@@ -43,8 +43,7 @@ class _Part:
 _CACHE_ATTRIBUTE = "_intelliauth_sms_read_parts"
 
 
-def _part(model: type[Model], alias: str) -> _Part:
-    wrapper = connections[connection.alias]
+def _part(model: type[Model], alias: str, wrapper: Any) -> _Part:
     cache: dict[tuple[type[Model], str], _Part] = wrapper.__dict__.setdefault(_CACHE_ATTRIBUTE, {})
     key = (model, alias)
     if key not in cache:
@@ -75,7 +74,8 @@ def columns(model: type[Model], alias: str = "") -> str:
 def instance(model: type[M], values: Sequence[Any]) -> M:
     """A ``model`` instance from the values of its concrete columns, in ``columns``'s order,
     as read from the database: each goes through the converters a queryset applies."""
-    found: Any = _instance(_part(model, "m"), values)
+    db = sql.database()
+    found: Any = _instance(_part(model, "m", db), values, db)
     return found
 
 
@@ -85,13 +85,13 @@ def _spans_tables(model: type[Model]) -> bool:
     return len(model._meta.concrete_fields) != len(model._meta.local_concrete_fields)
 
 
-def _instance(part: _Part, values: Sequence[Any]) -> Model:
+def _instance(part: _Part, values: Sequence[Any], db: Any) -> Model:
     converted = []
     for value, (expression, converters) in zip(values, part.converters, strict=True):
         for convert in converters:
-            value = convert(value, expression, connection)
+            value = convert(value, expression, db)
         converted.append(value)
-    return part.model.from_db(connection.alias, part.attnames, converted)
+    return part.model.from_db(db.alias, part.attnames, converted)
 
 
 def read_one(
@@ -109,23 +109,22 @@ def read_one(
     statement of its own before the read), and must run inside ``transaction.atomic()``.
     ``first_by`` orders several matching rows and takes the first, as
     ``order_by(first_by).first()`` does (``"-created_at"``: the newest)."""
-    main = _part(model, "m")
+    db = sql.database()
+    main = _part(model, "m", db)
     joined = _joined(model, tuple(related))
-    parts = [(name, _part(target, alias)) for name, target, alias in joined]
+    parts = [(name, _part(target, alias, db)) for name, target, alias in joined]
     where, params = sql.condition(model, lookups, "m")
-    features = connection.features
+    features = db.features
     lock_main_first = (
         lock and not features.has_select_for_update_of and features.has_select_for_update
     ) and bool(joined)
     if lock:
-        if connection.get_autocommit():
+        if db.get_autocommit():
             raise TransactionManagementError("A locking read must run inside transaction.atomic().")
         if lock_main_first:
             _lock_main_row(model, where, params)  # FOR UPDATE would lock the joined rows too
-    text = _read_text(
-        connection.vendor, model, joined, where, first_by, lock and not lock_main_first
-    )
-    with connection.cursor() as cursor:
+    text = _read_text(db.vendor, model, joined, where, first_by, lock and not lock_main_first)
+    with db.cursor() as cursor:
         cursor.execute(text, params)
         rows = cursor.fetchmany(2)
     if not rows:
@@ -134,12 +133,12 @@ def read_one(
         typed: Any = model
         raise typed.MultipleObjectsReturned(f"More than one {model.__name__} matched.")
     row, start = rows[0], len(main.attnames)
-    found: Any = _instance(main, row[:start])
+    found: Any = _instance(main, row[:start], db)
     for name, part in parts:
         values = row[start : start + len(part.attnames)]
         start += len(part.attnames)
         pk_index = part.attnames.index(part.model._meta.pk.attname)
-        related_row = None if values[pk_index] is None else _instance(part, values)
+        related_row = None if values[pk_index] is None else _instance(part, values, db)
         # Cached as select_related caches it: the row's own key stays as read (a row that
         # changed while this read waited for its lock can come back with a new key and the
         # joined columns empty; the key is then loaded on first use).
@@ -205,11 +204,16 @@ def _lock_main_row(model: type[Model], where: str, params: list[Any]) -> None:
 def exists(model: type[Model], lookups: dict[str, Any]) -> bool:
     """Whether a ``model`` row matches ``lookups`` (``sql.condition``'s), like
     ``filter(...).exists()``."""
+    db = sql.database()
     where, params = sql.condition(model, lookups)
-    text = (
+    with db.cursor() as cursor:
+        cursor.execute(_exists_text(db.vendor, model, where), params)
+        return cursor.fetchone() is not None
+
+
+@functools.cache
+def _exists_text(vendor: str, model: type[Model], where: str) -> str:
+    return (
         f"SELECT 1 FROM {sql.quote(model._meta.db_table)} WHERE {where} "  # noqa: S608
         f"{connection.ops.limit_offset_sql(0, 1)}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(text, params)
-        return cursor.fetchone() is not None

@@ -14,11 +14,22 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import DatabaseError, connection
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.db.models import Model
 
 #: The lookups ``condition`` understands, and their operators.
 _OPERATORS = {"exact": "=", "gt": ">"}
+
+
+def database() -> Any:
+    """This thread's wrapper of the default database, where the hand-written statements run.
+
+    ``django.db.connection`` is a proxy that looks the wrapper up again on every attribute
+    it is asked for (a thread- and task-local lookup of about a microsecond, a few hundred
+    times a request on these paths, and again inside every field that prepares a value for
+    it); the functions here resolve it once and hand the wrapper itself on.
+    """
+    return connections[DEFAULT_DB_ALIAS]
 
 
 def quote(name: str) -> str:
@@ -45,6 +56,7 @@ def condition(model: Any, lookups: dict[str, Any], alias: str = "") -> tuple[str
     has, which way an ``isnull`` goes), so it is built once per shape; the parameters are
     prepared on every call.
     """
+    db = database()
     shape: list[tuple[str, Any]] = []
     params: list[Any] = []
     for key, value in lookups.items():
@@ -54,13 +66,13 @@ def condition(model: Any, lookups: dict[str, Any], alias: str = "") -> tuple[str
             shape.append((key, bool(value)))
         elif lookup == "in":
             shape.append((key, len(value)))
-            params.extend(prepare(item, connection) for item in value)
+            params.extend(prepare(item, db) for item in value)
         elif value is None:
             raise ValueError(f"{key}=None matches nothing in SQL: use {name}__isnull.")
         else:
             shape.append((key, None))
-            params.append(prepare(value, connection))
-    return _condition_text(connection.vendor, model, tuple(shape), alias), params
+            params.append(prepare(value, db))
+    return _condition_text(db.vendor, model, tuple(shape), alias), params
 
 
 @functools.cache
@@ -82,13 +94,12 @@ def update(model: Any, lookups: dict[str, Any], values: dict[str, Any]) -> int:
     """``UPDATE`` the ``model`` rows matching ``lookups`` (``condition``'s) with ``values``
     (field name or attname → value, prepared as ``save()`` prepares it); the number of
     rows changed. Like ``QuerySet.update()``, it sends no model signals."""
+    db = database()
     where, where_params = condition(model, lookups)
-    params = [
-        field(model, name).get_db_prep_save(value, connection) for name, value in values.items()
-    ]
-    with connection.cursor() as cursor:
+    params = [field(model, name).get_db_prep_save(value, db) for name, value in values.items()]
+    with db.cursor() as cursor:
         cursor.execute(
-            _update_text(connection.vendor, model, tuple(values), where),
+            _update_text(db.vendor, model, tuple(values), where),
             [*params, *where_params],
         )
         return int(cursor.rowcount)
@@ -124,32 +135,31 @@ def insert(instances: Sequence[Model]) -> None:
     model = type(instances[0])
     if any(type(instance) is not model for instance in instances):
         raise TypeError("insert() takes instances of one model.")
+    db = database()
     meta: Any = model._meta
     auto = meta.auto_field
     with_key = auto is None or all(getattr(i, auto.attname) is not None for i in instances)
     fields = [f for f in meta.local_concrete_fields if with_key or f is not auto]
-    returning = not with_key and connection.features.can_return_rows_from_bulk_insert
+    returning = not with_key and db.features.can_return_rows_from_bulk_insert
     params = [
-        f.get_db_prep_save(f.pre_save(instance, True), connection)
-        for instance in instances
-        for f in fields
+        f.get_db_prep_save(f.pre_save(instance, True), db) for instance in instances for f in fields
     ]
     text = _insert_text(
-        connection.vendor, model, tuple(f.attname for f in fields), len(instances), returning
+        db.vendor, model, tuple(f.attname for f in fields), len(instances), returning
     )
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(text, params)
         if returning:
             keys = [row[0] for row in cursor.fetchall()]
         elif not with_key and len(instances) == 1:
-            keys = [connection.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)]
+            keys = [db.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)]
         else:
             keys = []
     for position, instance in enumerate(instances):
         if keys:
             setattr(instance, auto.attname, auto.to_python(keys[position]))
         instance._state.adding = False
-        instance._state.db = connection.alias
+        instance._state.db = db.alias
 
 
 @functools.cache

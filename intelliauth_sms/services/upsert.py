@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 from typing import Any, TypeVar
 
-from django.db import connection, models
+from django.db import models
 
 from intelliauth_sms.services import reads, sql
 
@@ -25,9 +25,10 @@ M = TypeVar("M", bound=models.Model)
 
 def returning_supported() -> bool:
     """Whether this database runs ``… RETURNING`` (and ``ON CONFLICT DO UPDATE``)."""
-    if connection.vendor == "postgresql":
+    vendor = sql.database().vendor
+    if vendor == "postgresql":
         return True
-    if connection.vendor == "sqlite":
+    if vendor == "sqlite":
         import sqlite3
 
         return sqlite3.sqlite_version_info >= (3, 35)
@@ -73,10 +74,11 @@ def upsert_locked(
 
     ``add`` names a decimal field whose value in ``values`` is added to an existing row's
     (a running total), rather than the row being returned as it was."""
+    db = sql.database()
     names = tuple(values)
-    params = [sql.field(model, name).get_db_prep_save(values[name], connection) for name in names]
-    text = _sql(connection.vendor, model, names, tuple(conflict), add)
-    with connection.cursor() as cursor:
+    params = [sql.field(model, name).get_db_prep_save(values[name], db) for name in names]
+    text = _sql(db.vendor, model, names, tuple(conflict), add)
+    with db.cursor() as cursor:
         cursor.execute(text, params)
         row = cursor.fetchone()
     return reads.instance(model, row)
@@ -89,13 +91,10 @@ def upsert_many_locked(model: type[M], rows: list[dict[str, Any]], conflict: lis
     same fields."""
     if not rows:
         return
+    db = sql.database()
     names = tuple(rows[0])
     params = [
-        sql.field(model, name).get_db_prep_save(row[name], connection)
-        for row in rows
-        for name in names
+        sql.field(model, name).get_db_prep_save(row[name], db) for row in rows for name in names
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _sql(connection.vendor, model, names, tuple(conflict), None, rows=len(rows)), params
-        )
+    with db.cursor() as cursor:
+        cursor.execute(_sql(db.vendor, model, names, tuple(conflict), None, rows=len(rows)), params)

@@ -93,10 +93,14 @@ def test_app_settings_never_write_into_django_settings(settings: Any) -> None:
 def test_the_celery_queue_setting_routes_the_delivery_task(
     settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from celery import current_app
+
     from intelliauth_sms import tasks
     from intelliauth_sms.services import dispatch
 
     sent: list[dict[str, Any]] = []
+    # Published, as on a site with a broker (the tests otherwise run tasks eagerly).
+    monkeypatch.setitem(current_app.conf, "task_always_eager", False)
     monkeypatch.setattr(
         tasks.deliver_sms, "apply_async", lambda args, **options: sent.append(options)
     )
@@ -107,6 +111,32 @@ def test_the_celery_queue_setting_routes_the_delivery_task(
     assert [options.get("queue") for options in sent] == [None, "sms"]
     # Publishing never hangs a request on a dead broker: one quick retry at most.
     assert all(options["retry_policy"]["max_retries"] == 1 for options in sent)
+
+
+def test_run_eagerly_string_arguments_skip_the_broker_round_trip_and_others_keep_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from intelliauth_sms import tasks
+    from intelliauth_sms.services import dispatch
+
+    calls: list[tuple[str, tuple[Any, ...]]] = []
+    monkeypatch.setattr(
+        tasks.deliver_sms, "apply", lambda args, **options: calls.append(("apply", args))
+    )
+    monkeypatch.setattr(
+        tasks.send_security_email,
+        "apply_async",
+        lambda args, **options: calls.append(("apply_async", args)),
+    )
+
+    assert dispatch.deliver_sms("id", "sealed", "fr")
+    assert dispatch.security_email(7, "factor_added", {"when": 1})
+
+    assert calls == [
+        ("apply", ("id", "sealed", "fr")),
+        # Not all strings: through apply_async, whose JSON round trip mimics the broker.
+        ("apply_async", (7, "factor_added", {"when": 1}, "", "")),
+    ]
 
 
 # --- tenants and policy ---------------------------------------------------------------------
