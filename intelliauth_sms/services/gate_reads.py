@@ -82,20 +82,25 @@ def count_windows(windows: dict[str, Window], since: datetime) -> dict[str, int]
     """Every window's sends created after ``since``, in one query: each count is an indexed
     range scan of its own (PostgreSQL combines them with a bitmap OR), flat with the table."""
     conditions = {name: sql.condition(SmsMessage, w.lookups) for name, w in windows.items()}
-    counts = ", ".join(
-        f"SUM(CASE WHEN {text} THEN 1 ELSE 0 END) AS {sql.quote(name)}"
-        for name, (text, _params) in conditions.items()
-    )
-    any_window = " OR ".join(f"({text})" for text, _params in conditions.values())
+    shape = tuple((name, text) for name, (text, _params) in conditions.items())
     params = [value for _text, values in conditions.values() for value in values]
     db = sql.database()
     params.append(sql.field(SmsMessage, "created_at").get_db_prep_value(since, db))
     params.extend(value for _text, values in conditions.values() for value in values)
     with db.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {counts} FROM {sql.quote(SmsMessage._meta.db_table)} "  # noqa: S608
-            f"WHERE {sql.column(SmsMessage, 'created_at')} > %s AND ({any_window})",
-            params,
-        )
+        cursor.execute(_windows_sql(db.vendor, shape), params)
         row = cursor.fetchone()
     return {name: int(count or 0) for name, count in zip(windows, row, strict=True)}
+
+
+@functools.cache
+def _windows_sql(vendor: str, shape: tuple[tuple[str, str], ...]) -> str:
+    """``count_windows``'s statement for windows of these names and conditions."""
+    counts = ", ".join(
+        f"SUM(CASE WHEN {text} THEN 1 ELSE 0 END) AS {sql.quote(name)}" for name, text in shape
+    )
+    any_window = " OR ".join(f"({text})" for _name, text in shape)
+    return (
+        f"SELECT {counts} FROM {sql.quote(SmsMessage._meta.db_table)} "  # noqa: S608
+        f"WHERE {sql.column(SmsMessage, 'created_at')} > %s AND ({any_window})"
+    )
