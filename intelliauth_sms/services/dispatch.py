@@ -42,7 +42,7 @@ def publish(name: str, *args: Any) -> bool:
     app: Any = current_app
     task = app.tasks.get(name)
     if task is not None and app.conf.task_always_eager:
-        if all(isinstance(arg, str) for arg in args):
+        if all(type(arg) is str for arg in args):  # not a subclass: JSON would change it
             # Strings come out of the broker's JSON as they went in, so the round trip
             # that an eager ``apply_async`` makes to mimic it (and the producer it takes
             # from the pool) would change nothing: about 0.15 ms of every eager send.

@@ -123,7 +123,14 @@ def read_one(
             raise TransactionManagementError("A locking read must run inside transaction.atomic().")
         if lock_main_first:
             _lock_main_row(model, where, params)  # FOR UPDATE would lock the joined rows too
-    text = _read_text(db.vendor, model, joined, where, first_by, lock and not lock_main_first)
+    # The locking clause depends on the database's features, not only on its vendor
+    # (MySQL and MariaDB share one): they are part of the cache key.
+    lock_clause = ""
+    if lock and features.has_select_for_update_of:
+        lock_clause = db.ops.for_update_sql(of=("m",))
+    elif lock and features.has_select_for_update and not lock_main_first:
+        lock_clause = db.ops.for_update_sql()
+    text = _read_text(db.vendor, model, joined, where, first_by, lock_clause)
     with db.cursor() as cursor:
         cursor.execute(text, params)
         rows = cursor.fetchmany(2)
@@ -166,7 +173,7 @@ def _read_text(
     joined: tuple[tuple[str, Any, str], ...],
     where: str,
     first_by: str | None,
-    lock: bool,
+    lock_clause: str,
 ) -> str:
     """``read_one``'s statement, built once per shape (and database vendor)."""
     joins = []
@@ -183,11 +190,7 @@ def _read_text(
         direction = "DESC" if first_by.startswith("-") else "ASC"
         ordering = sql.column(model, first_by.lstrip("-"), "m")
         text = f"{text} ORDER BY {ordering} {direction} {connection.ops.limit_offset_sql(0, 1)}"
-    if lock and connection.features.has_select_for_update_of:
-        text = f"{text} {connection.ops.for_update_sql(of=('m',))}"
-    elif lock and connection.features.has_select_for_update:
-        text = f"{text} {connection.ops.for_update_sql()}"
-    return text
+    return f"{text} {lock_clause}" if lock_clause else text
 
 
 def _lock_main_row(model: type[Model], where: str, params: list[Any]) -> None:

@@ -14,7 +14,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.models import Model
 
 #: The lookups ``condition`` understands, and their operators.
@@ -97,7 +97,7 @@ def update(model: Any, lookups: dict[str, Any], values: dict[str, Any]) -> int:
     db = database()
     where, where_params = condition(model, lookups)
     params = [field(model, name).get_db_prep_save(value, db) for name, value in values.items()]
-    with db.cursor() as cursor:
+    with transaction.mark_for_rollback_on_error(db.alias), db.cursor() as cursor:
         cursor.execute(
             _update_text(db.vendor, model, tuple(values), where),
             [*params, *where_params],
@@ -119,31 +119,71 @@ def update_one(model: Any, lookups: dict[str, Any], values: dict[str, Any]) -> N
 
 
 def insert(instances: Sequence[Model]) -> None:
-    """``INSERT`` new ``instances`` of one model in one statement, each value as ``save()``
-    writes it: the field's ``pre_save`` for an addition (``auto_now_add`` fills in), then
-    ``get_db_prep_save``. An auto-incremented key left empty is filled from the database:
-    returned by the statement (PostgreSQL, SQLite 3.35+), or for a single row the
+    """``INSERT`` new ``instances`` of one model, each value as ``save()`` writes it: the
+    field's ``pre_save`` for an addition (``auto_now_add`` fills in), then
+    ``get_db_prep_save``; related objects must be saved first, as ``save()`` requires. One
+    statement, or one per batch where the database limits a statement's parameters
+    (SQLite). An auto-incremented key left empty is filled from the database: returned by
+    the statement (PostgreSQL, MariaDB 10.5+, SQLite 3.35+), or for a single row the
     connection's last insert id (MySQL); several rows there keep ``None``, as with
-    ``bulk_create``. The instances are then saved ones (``_state.adding`` is false).
+    ``bulk_create``. The instances are then saved ones (``_state.adding`` is false). An
+    error marks the enclosing ``atomic()`` block for rollback, as ``save()`` does.
 
     Like ``bulk_create`` it sends no model signals and runs no model ``save()`` method:
     for the rows a send or a check writes, where compiling ``save()``'s ``INSERT`` cost as
-    much as running it.
+    much as running it. It writes one table: not for proxy or multi-table-inheritance
+    models, nor for values that are expressions (``F()``, a field's ``db_default``).
     """
     if not instances:
         return
     model = type(instances[0])
+    meta: Any = model._meta
     if any(type(instance) is not model for instance in instances):
         raise TypeError("insert() takes instances of one model.")
-    db = database()
-    meta: Any = model._meta
+    if meta.proxy or meta.parents:
+        raise TypeError("insert() writes one table: not a proxy or an inheriting model.")
     auto = meta.auto_field
-    with_key = auto is None or all(getattr(i, auto.attname) is not None for i in instances)
-    fields = [f for f in meta.local_concrete_fields if with_key or f is not auto]
-    returning = not with_key and db.features.can_return_rows_from_bulk_insert
-    params = [
-        f.get_db_prep_save(f.pre_save(instance, True), db) for instance in instances for f in fields
+    keyed = [auto is None or getattr(i, auto.attname) is not None for i in instances]
+    if any(keyed) and not all(keyed):
+        raise ValueError("insert() takes instances that all have a key or all leave it empty.")
+    for instance in instances:
+        typed: Any = instance
+        typed._prepare_related_fields_for_save(operation_name="insert")
+    with_key = all(keyed)
+    fields = [
+        f
+        for f in meta.local_concrete_fields
+        if not getattr(f, "generated", False) and (with_key or f is not auto)
     ]
+    db = database()
+    values = [f.pre_save(instance, True) for instance in instances for f in fields]
+    if any(hasattr(value, "resolve_expression") for value in values):
+        raise TypeError("insert() writes values, not expressions (F(), db_default).")
+    params = [
+        f.get_db_prep_save(value, db)
+        for value, f in zip(values, fields * len(instances), strict=True)
+    ]
+    returning = not with_key and db.features.can_return_rows_from_bulk_insert
+    rows = max(1, db.ops.bulk_batch_size(fields, instances))
+    with transaction.mark_for_rollback_on_error(db.alias):
+        for start in range(0, len(instances), rows):
+            batch = instances[start : start + rows]
+            batch_params = params[start * len(fields) : (start + len(batch)) * len(fields)]
+            _insert_batch(db, fields, batch, batch_params, returning, with_key)
+    for instance in instances:
+        instance._state.adding = False
+        instance._state.db = db.alias
+
+
+def _insert_batch(
+    db: Any,
+    fields: list[Any],
+    instances: Sequence[Model],
+    params: list[Any],
+    returning: bool,
+    with_key: bool,
+) -> None:
+    model: Any = type(instances[0])
     text = _insert_text(
         db.vendor, model, tuple(f.attname for f in fields), len(instances), returning
     )
@@ -152,14 +192,12 @@ def insert(instances: Sequence[Model]) -> None:
         if returning:
             keys = [row[0] for row in cursor.fetchall()]
         elif not with_key and len(instances) == 1:
-            keys = [db.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)]
+            keys = [db.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column)]
         else:
             keys = []
-    for position, instance in enumerate(instances):
-        if keys:
-            setattr(instance, auto.attname, auto.to_python(keys[position]))
-        instance._state.adding = False
-        instance._state.db = db.alias
+    auto = model._meta.auto_field
+    for instance, key in zip(instances, keys, strict=False):
+        setattr(instance, auto.attname, auto.to_python(key))
 
 
 @functools.cache

@@ -1,11 +1,11 @@
 """Creating a row if it is missing and locking it, in one statement.
 
-``INSERT … ON CONFLICT (…) DO UPDATE SET … RETURNING *``: the row comes back whether it was
-just created or already there, and on PostgreSQL the ``DO UPDATE`` holds its row lock until
-the transaction ends, like ``SELECT … FOR UPDATE``. The send path locks up to four such rows
-(the user's state, the address's and the number's lock rows, the prefix's breaker), so this
-saves a statement each, and two on a row's first use; the two lock rows share one
-statement (``upsert_many_locked``).
+``INSERT … ON CONFLICT (…) DO UPDATE SET … RETURNING`` every column: the row comes back
+whether it was just created or already there, and on PostgreSQL the ``DO UPDATE`` holds its
+row lock until the transaction ends, like ``SELECT … FOR UPDATE``. The send path locks up to
+four such rows (the user's state, the address's and the number's lock rows, the prefix's
+breaker), so this saves a statement each, and two on a row's first use; the two lock rows
+share one statement (``upsert_many_locked``).
 
 PostgreSQL and SQLite 3.35+ run it; elsewhere the callers create the row and lock it in two
 steps (``returning_supported``).

@@ -9,7 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -138,4 +139,71 @@ def test_an_insert_takes_one_model_and_nothing_is_no_statement(user: Any) -> Non
     with CaptureQueriesContext(connection) as captured:
         sql.insert([])
     assert captured.captured_queries == []
-    assert not Tenant.objects.filter(slug="a").exists()
+
+
+def _event(user: Any, n: int = 0, **fields: Any) -> AuditEvent:
+    return AuditEvent(
+        created_at=timezone.now(),
+        event_type=EventType.CODE_CHECKED,
+        user=user,
+        tenant=Tenant.objects.get(slug="default"),
+        detail={"n": n},
+        **fields,
+    )
+
+
+def test_what_save_would_refuse_is_refused_before_any_statement(user: Any) -> None:
+    mixed_keys = [_event(user, 0, id=987654), _event(user, 1)]
+    unsaved_tenant = PendingEnrolment(user=user, tenant=Tenant(name="Unsaved", slug="unsaved"))
+    expression = _event(user, 0, phone_last4=F("event_type"))
+    with CaptureQueriesContext(connection) as captured:
+        with pytest.raises(ValueError, match="all have a key or all leave it empty"):
+            sql.insert(mixed_keys)
+        with pytest.raises(ValueError, match="unsaved related object"):
+            sql.insert([unsaved_tenant])
+        with pytest.raises(TypeError, match="not expressions"):
+            sql.insert([expression])
+    assert captured.captured_queries == []
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_failed_insert_marks_the_transaction_for_rollback_as_save_does(user: Any) -> None:
+    first = PendingEnrolment(user=user, tenant=Tenant.objects.get(slug="default"))
+    sql.insert([first])
+    again = PendingEnrolment(id=first.id, user=user, tenant=first.tenant)
+    with transaction.atomic():
+        with pytest.raises(IntegrityError):
+            sql.insert([again])
+        assert connection.needs_rollback
+        transaction.set_rollback(False)  # as a caller that handled it would; the row stays one
+    assert PendingEnrolment.objects.count() == 1
+
+
+def test_rows_beyond_a_statement_s_parameters_go_in_batches(
+    user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(type(connection.ops), "bulk_batch_size", lambda self, fields, objs: 2)
+    events = [_event(user, n) for n in range(5)]
+    with CaptureQueriesContext(connection) as captured:
+        sql.insert(events)
+
+    assert len(captured.captured_queries) == 3
+    assert dict(AuditEvent.objects.values_list("pk", "detail")) == {
+        event.pk: event.detail for event in events
+    }
+
+
+def test_without_returning_one_row_gets_its_key_and_several_keep_none(
+    user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The MySQL path: no ``RETURNING`` from an insert of several rows."""
+    monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
+    alone = _event(user, 0)
+    sql.insert([alone])
+    together = [_event(user, 1), _event(user, 2)]
+    sql.insert(together)
+
+    assert alone.pk == AuditEvent.objects.get(detail={"n": 0}).pk
+    assert [event.pk for event in together] == [None, None]
+    assert not any(event._state.adding for event in [alone, *together])
+    assert AuditEvent.objects.count() == 3
