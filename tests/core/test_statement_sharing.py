@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -77,8 +78,14 @@ def test_a_nested_block_that_raises_drops_only_its_own_events(caller: Caller) ->
     assert list(AuditEvent.objects.values_list("event_type", flat=True)) == [EventType.CODE_CHECKED]
 
 
-def test_events_written_together_send_pre_and_post_save_as_save_would(caller: Caller) -> None:
-    seen: list[tuple[str, Any, bool | None]] = []
+Seen = list[tuple[str, Any, bool | None]]
+
+
+@pytest.fixture
+def audit_signals() -> Iterator[Seen]:
+    """The ``pre_save`` and ``post_save`` signals of audit events, in order: (which, pk,
+    created)."""
+    seen: Seen = []
 
     def pre(instance: AuditEvent, **kwargs: Any) -> None:
         seen.append(("pre", instance.pk, None))
@@ -88,17 +95,21 @@ def test_events_written_together_send_pre_and_post_save_as_save_would(caller: Ca
 
     signals.pre_save.connect(pre, sender=AuditEvent)
     signals.post_save.connect(post, sender=AuditEvent)
-    try:
-        with audit.written_together():
-            audit.record(EventType.CODE_CHECKED, caller)
-            audit.record(EventType.MFA_VERIFIED, caller)
-            assert seen == [], "signalled before the events were written"
-    finally:
-        signals.pre_save.disconnect(pre, sender=AuditEvent)
-        signals.post_save.disconnect(post, sender=AuditEvent)
+    yield seen
+    signals.pre_save.disconnect(pre, sender=AuditEvent)
+    signals.post_save.disconnect(post, sender=AuditEvent)
+
+
+def test_events_written_together_send_pre_and_post_save_as_save_would(
+    caller: Caller, audit_signals: Seen
+) -> None:
+    with audit.written_together():
+        audit.record(EventType.CODE_CHECKED, caller)
+        audit.record(EventType.MFA_VERIFIED, caller)
+        assert audit_signals == [], "signalled before the events were written"
 
     ids = list(AuditEvent.objects.order_by("pk").values_list("pk", flat=True))
-    assert seen == [
+    assert audit_signals == [
         ("pre", None, None),
         ("pre", None, None),
         ("post", ids[0], True),
@@ -106,25 +117,13 @@ def test_events_written_together_send_pre_and_post_save_as_save_would(caller: Ca
     ]
 
 
-def test_an_event_recorded_alone_sends_pre_and_post_save_as_save_would(caller: Caller) -> None:
-    seen: list[tuple[str, Any, bool | None]] = []
-
-    def pre(instance: AuditEvent, **kwargs: Any) -> None:
-        seen.append(("pre", instance.pk, None))
-
-    def post(instance: AuditEvent, created: bool, **kwargs: Any) -> None:
-        seen.append(("post", instance.pk, created))
-
-    signals.pre_save.connect(pre, sender=AuditEvent)
-    signals.post_save.connect(post, sender=AuditEvent)
-    try:
-        event = audit.record(EventType.CODE_CHECKED, caller)
-    finally:
-        signals.pre_save.disconnect(pre, sender=AuditEvent)
-        signals.post_save.disconnect(post, sender=AuditEvent)
+def test_an_event_recorded_alone_sends_pre_and_post_save_as_save_would(
+    caller: Caller, audit_signals: Seen
+) -> None:
+    event = audit.record(EventType.CODE_CHECKED, caller)
 
     assert event.pk == AuditEvent.objects.get().pk
-    assert seen == [("pre", None, None), ("post", event.pk, True)]
+    assert audit_signals == [("pre", None, None), ("post", event.pk, True)]
 
 
 @pytest.mark.parametrize("one_statement", [True, False], ids=["upsert", "two-steps"])
