@@ -174,8 +174,8 @@ def test_a_failed_insert_marks_the_transaction_for_rollback_as_save_does(user: A
     with transaction.atomic():
         with pytest.raises(IntegrityError):
             sql.insert([again])
+        # Marked: leaving the block rolls it back instead of committing a broken transaction.
         assert connection.needs_rollback
-        transaction.set_rollback(False)  # as a caller that handled it would; the row stays one
     assert PendingEnrolment.objects.count() == 1
 
 
@@ -193,6 +193,10 @@ def test_rows_beyond_a_statement_s_parameters_go_in_batches(
     }
 
 
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="the MySQL path, simulated on SQLite: PostgreSQL always returns keys",
+)
 def test_without_returning_one_row_gets_its_key_and_several_keep_none(
     user: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
