@@ -200,13 +200,19 @@ def _insert_batch(
         setattr(instance, auto.attname, auto.to_python(key))
 
 
+def insert_into(model: Any, names: Sequence[str], rows: int) -> str:
+    """``INSERT INTO`` ``model``'s table, the columns of fields ``names``, and a ``VALUES``
+    list of ``rows`` rows of parameters (for ``insert`` and the upserts to build on)."""
+    columns = ", ".join(column(model, name) for name in names)
+    values = ", ".join([f"({', '.join(['%s'] * len(names))})"] * rows)
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {values}"  # noqa: S608
+
+
 @functools.cache
 def _insert_text(
     vendor: str, model: Any, names: tuple[str, ...], rows: int, returning: bool
 ) -> str:
-    columns = ", ".join(column(model, name) for name in names)
-    values = ", ".join([f"({', '.join(['%s'] * len(names))})"] * rows)
-    text = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {values}"  # noqa: S608
+    text = insert_into(model, names, rows)
     if returning:
         text = f"{text} RETURNING {column(model, model._meta.auto_field.name)}"
     return text

@@ -46,8 +46,6 @@ def _sql(
 ) -> str:
     """The statement's text, built once per shape (and database vendor: quoting differs)."""
     table = sql.quote(model._meta.db_table)
-    columns = ", ".join(sql.column(model, name) for name in names)
-    placeholders = ", ".join([f"({', '.join(['%s'] * len(names))})"] * rows)
     targets = ", ".join(sql.column(model, name) for name in conflict)
     if add is None:
         touched = sql.column(model, conflict[-1])
@@ -60,7 +58,7 @@ def _sql(
         update = f"{column} = ROUND({table}.{column} + EXCLUDED.{column}, {places})"
     # Only this app's quoted table and column names are in the text; values are parameters.
     return (
-        f"INSERT INTO {table} ({columns}) VALUES {placeholders} "  # noqa: S608
+        f"{sql.insert_into(model, names, rows)} "
         f"ON CONFLICT ({targets}) DO UPDATE SET {update} RETURNING {reads.columns(model)}"
     )
 
