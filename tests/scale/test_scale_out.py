@@ -104,6 +104,22 @@ def kill_whole_worker_and_wait_for_its_task(
     return GivenBack(holder, again, survivor, result)
 
 
+def start_enrolment(scale: Stack, user: Any, target: str, address: str) -> Any:
+    """POST an enrolment of ``target`` for ``user`` from ``address``; its 201 answer's body."""
+    status, body = scale.request(
+        "POST", ENROL, {"phone_number": target}, token=token_for(user), ip=address
+    )
+    assert status == 201, body
+    return body
+
+
+def message_and_first_claim(fake: FakeTwilio, user: Any) -> tuple[SmsMessage, ClaimReport]:
+    """The user's one message, and the one delivery run that has claimed it so far."""
+    message = SmsMessage.objects.get(user=user)
+    [first] = fake.claims_of(message.pk)
+    return message, first
+
+
 def all_sent(message_ids: list[Any]) -> bool:
     statuses = SmsMessage.objects.filter(pk__in=message_ids).values_list("status", flat=True)
     return len(statuses) == len(message_ids) and all(s in FINAL for s in statuses)
@@ -220,10 +236,7 @@ def test_a_worker_killed_mid_send_sends_nothing_twice(
     fake_twilio.hold(target)
     marks = scale.log_marks()  # the logs hold earlier tests' redeliveries too
 
-    status, body = scale.request(
-        "POST", ENROL, {"phone_number": target}, token=token_for(user), ip=ip(1)
-    )
-    assert status == 201, body
+    start_enrolment(scale, user, target, ip(1))
     assert fake_twilio.arrived.wait(30), "the SMS never reached the provider"
 
     # The provider holds the request: a pool process is mid-send. Kill every pool process.
@@ -247,10 +260,7 @@ def test_a_worker_killed_mid_send_sends_nothing_twice(
     # And the workers still work.
     fake_twilio.held_numbers.clear()
     other = UserFactory()
-    status, _ = scale.request(
-        "POST", ENROL, {"phone_number": number(301)}, token=token_for(other), ip=ip(2)
-    )
-    assert status == 201
+    start_enrolment(scale, other, number(301), ip(2))
     wait_until(lambda: fake_twilio.to(number(301)), what="an SMS after the kill")
     assert len(fake_twilio.to(target)) == 1
 
@@ -264,13 +274,9 @@ def test_a_whole_worker_killed_mid_send_sends_nothing_twice(
     fake_twilio.hold(target)
     started = time.monotonic()
 
-    status, body = scale.request(
-        "POST", ENROL, {"phone_number": target}, token=token_for(user), ip=ip(50)
-    )
-    assert status == 201, body
+    start_enrolment(scale, user, target, ip(50))
     assert fake_twilio.arrived.wait(30), "the SMS never reached the provider"
-    message = SmsMessage.objects.get(user=user)
-    [first] = fake_twilio.claims_of(message.pk)
+    message, first = message_and_first_claim(fake_twilio, user)
     # The provider holds the request: the worker is mid-send. Kill all of it at once, so
     # nothing is left to give the task back to the broker (no reject_on_worker_lost); the
     # broker puts it back once the other worker's scan finds it unacknowledged for longer
@@ -301,13 +307,9 @@ def test_a_whole_worker_killed_before_its_claim_sends_once_when_the_task_comes_b
     with scale.paused("beat"):
         fake_twilio.hold_before_claim()
         started = time.monotonic()
-        status, body = scale.request(
-            "POST", ENROL, {"phone_number": target}, token=token_for(user), ip=ip(51)
-        )
-        assert status == 201, body
+        enrolment = start_enrolment(scale, user, target, ip(51))
         assert fake_twilio.claim_arrived.wait(30), "no worker started the delivery task"
-        message = SmsMessage.objects.get(user=user)
-        [first] = fake_twilio.claims_of(message.pk)
+        message, first = message_and_first_claim(fake_twilio, user)
         assert message.status == MessageStatus.QUEUED  # received, not claimed
 
         back = kill_whole_worker_and_wait_for_its_task(
@@ -324,7 +326,7 @@ def test_a_whole_worker_killed_before_its_claim_sends_once_when_the_task_comes_b
     # The code it carries is the message's: the enrolment completes with it.
     status, body = scale.request(
         "POST",
-        f"{ENROL}{body['id']}/complete/",
+        f"{ENROL}{enrolment['id']}/complete/",
         {"code": code_in(sms.body)},
         token=token_for(user),
         ip=ip(51),
