@@ -1,5 +1,6 @@
 """The Celery app of the worker benchmark, with the two things it compares the app's
-delivery task against: a task that does nothing, and an SMS backend that sends nothing."""
+delivery task against: a task that does nothing (acknowledged early, Celery's default, and
+late, as the delivery task is), and an SMS backend that sends nothing."""
 
 from __future__ import annotations
 
@@ -19,6 +20,12 @@ app.autodiscover_tasks(["intelliauth_sms"])
 @app.task(name="benchmarks.noop", ignore_result=True)
 def noop(message_id: str, sealed_code: str) -> None:
     """The floor: a task with the delivery task's arguments that does nothing."""
+
+
+@app.task(name="benchmarks.noop_acks_late", ignore_result=True, acks_late=True)
+def noop_acks_late(message_id: str, sealed_code: str) -> None:
+    """A no-op acknowledged after it ran, as the delivery task is: shows what late
+    acknowledgement itself costs the worker (a reference, not the goal's floor)."""
 
 
 class NoOpSmsBackend(BaseSmsBackend):
