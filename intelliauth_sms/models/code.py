@@ -36,8 +36,9 @@ class SmsCode(models.Model):
     """A code issued for one subject (enrolment, flow or recovery)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # No index of its own: ``iasms_code_user_state`` leads with it (every send inserts here).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sms_codes"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sms_codes", db_index=False
     )
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sms_codes")
     purpose = models.CharField(_("purpose"), max_length=16, choices=CodePurpose.choices)

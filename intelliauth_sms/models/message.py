@@ -34,10 +34,18 @@ class SmsMessage(EncryptedPhone):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     code = models.OneToOneField(SmsCode, on_delete=models.CASCADE, related_name="message")
+    # No index of their own: the composite indexes below lead with ``user`` and ``tenant``
+    # and serve every lookup by either, cascades included. Each index costs every send's
+    # insert and every outcome's update (which cannot be a HOT update).
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sms_messages"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="sms_messages",
+        db_index=False,
     )
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="sms_messages")
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="sms_messages", db_index=False
+    )
     purpose = models.CharField(_("purpose"), max_length=16, choices=CodePurpose.choices)
     subject_id = models.UUIDField(_("subject id"))
     client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)

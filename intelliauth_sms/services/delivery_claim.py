@@ -49,15 +49,29 @@ def _claim_sql(vendor: str) -> str:
         "id", "status", "attempts", "payload_check", "code", "phone_number",
     )}  # fmt: skip
     c = {name: sql.column(SmsCode, name) for name in ("id", "state", "expires_at", "created_at")}
-    own_code = f"FROM {code} WHERE {code}.{c['id']} = {message}.{m['code']}"
-    # Subqueries rather than ``UPDATE … FROM``: SQLite's RETURNING sees the target only.
     # Only quoted table and column names of this app's models go into the text; every value
-    # is a parameter.
+    # is a parameter, in the same order in both forms.
+    claim = (
+        f"UPDATE {message} SET {m['status']} = %s, {m['attempts']} = {message}.{m['attempts']} + 1 "  # noqa: S608
+    )
+    message_is = (
+        f"{message}.{m['id']} = %s AND {message}.{m['status']} = %s "
+        f"AND {message}.{m['payload_check']} = %s"
+    )
+    code_is = f"{code}.{c['state']} = %s AND {code}.{c['expires_at']} > %s"
+    if vendor == "postgresql":
+        # A join: PostgreSQL plans it in about two thirds of the time the subqueries take
+        # (the plan costs the server more than running it does).
+        return (
+            f"{claim}FROM {code} WHERE {message_is} "
+            f"AND {code}.{c['id']} = {message}.{m['code']} AND {code_is} "
+            f"RETURNING {message}.{m['phone_number']}, {code}.{c['created_at']}, "
+            f"{code}.{c['expires_at']}"
+        )
+    # Subqueries elsewhere: SQLite's RETURNING sees the target table only.
+    own_code = f"FROM {code} WHERE {code}.{c['id']} = {message}.{m['code']}"
     return (
-        f"UPDATE {message} SET {m['status']} = %s, {m['attempts']} = {m['attempts']} + 1 "  # noqa: S608
-        f"WHERE {m['id']} = %s AND {m['status']} = %s AND {m['payload_check']} = %s "
-        f"AND EXISTS (SELECT 1 {own_code} AND {code}.{c['state']} = %s "
-        f"AND {code}.{c['expires_at']} > %s) "
+        f"{claim}WHERE {message_is} AND EXISTS (SELECT 1 {own_code} AND {code_is}) "
         f"RETURNING {m['phone_number']}, (SELECT {code}.{c['created_at']} {own_code}), "
         f"(SELECT {code}.{c['expires_at']} {own_code})"
     )

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.test import override_settings
 from django.utils import timezone
 
@@ -17,6 +17,8 @@ from intelliauth_sms.models import (
     AuditEvent,
     EventType,
     Outcome,
+    SmsCode,
+    SmsMessage,
     Tenant,
     TenantMembership,
     TenantPolicy,
@@ -198,6 +200,25 @@ def test_models_and_migrations_agree() -> None:
     out = StringIO()
     call_command("makemigrations", "intelliauth_sms", check=True, dry_run=True, stdout=out)
     assert "No changes detected" in out.getvalue()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("model", "field_name"),
+    [(SmsMessage, "user"), (SmsMessage, "tenant"), (SmsCode, "user")],
+)
+def test_a_foreign_key_without_an_index_of_its_own_leads_a_composite_index(
+    model: type[models.Model], field_name: str
+) -> None:
+    """Migration 0014 dropped these single-column indexes: lookups and cascades by the key
+    must still find an index that starts with it, in the database as migrated."""
+    column = model._meta.get_field(field_name).column
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    indexes = [c["columns"] for c in constraints.values() if c["index"] and not c["primary_key"]]
+
+    assert [column] not in indexes
+    assert any(len(columns) > 1 and columns[0] == column for columns in indexes)
 
 
 # --- tenant resolution ----------------------------------------------------------------------
