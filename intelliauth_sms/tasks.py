@@ -22,7 +22,7 @@ from celery import shared_task
 from celery.exceptions import Reject
 from django.utils import translation
 
-from intelliauth_sms.services import delivery, dispatch, notifications, requeue
+from intelliauth_sms.services import delivery, delivery_status, dispatch, notifications, requeue
 
 logger = logging.getLogger("intelliauth_sms.tasks")
 
@@ -107,6 +107,30 @@ def send_security_email(
             user_id, kind, purpose, error=None, attempts=self.request.retries + 1
         )
     return sent
+
+
+@shared_task(
+    bind=True,
+    name=dispatch.APPLY_EARLY_DELIVERY_REPORT,
+    ignore_result=True,
+    max_retries=len(delivery_status.EARLY_REPORT_RETRY_DELAYS),
+)
+def apply_early_delivery_report(self: Any, provider_message_id: str) -> Any:
+    """Apply a delivery report that arrived before its message's provider id was saved;
+    tried again after each of ``EARLY_REPORT_RETRY_DELAYS`` while the id is still unknown,
+    then dropped (it was not for one of our messages, or the send never finished)."""
+    if delivery_status.apply_early_report(provider_message_id) is not None:
+        return None
+    retries = self.request.retries
+    if retries >= len(delivery_status.EARLY_REPORT_RETRY_DELAYS):
+        logger.info("Delivery report for %s dropped: no message has that id", provider_message_id)
+        return None
+    try:
+        # ``throw=False``, as for deliveries: run eagerly, the retry is applied at once.
+        return self.retry(countdown=delivery_status.EARLY_REPORT_RETRY_DELAYS[retries], throw=False)
+    except (*dispatch.BROKER_ERRORS, Reject) as exc:
+        logger.warning("Delivery report for %s not retried: %s", provider_message_id, exc)
+    return None
 
 
 @shared_task(name="intelliauth_sms.sweep_queued", ignore_result=True)

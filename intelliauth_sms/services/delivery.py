@@ -35,7 +35,6 @@ from intelliauth_sms.conf import app_settings
 from intelliauth_sms.crypto import code_hash, decrypt_secret, hashes_match
 from intelliauth_sms.models import CodeState, EventType, MessageStatus, Outcome, SmsMessage
 from intelliauth_sms.services import audit, delivery_claim, sql
-from intelliauth_sms.services.delivery_status import apply_early_report
 from intelliauth_sms.services.upsert import returning_supported
 
 logger = logging.getLogger("intelliauth_sms.delivery")
@@ -268,10 +267,8 @@ def _finish_sent(message_id: uuid.UUID, provider_id: str) -> None:
             "phone_number": "",
         },
     )
-    if provider_id:
-        # A delivery report can outrun this update (the provider answers the send and
-        # calls the webhook at once); the webhook kept it for this moment.
-        apply_early_report(provider_id)
+    # A delivery report that outran this update is applied by the task its webhook queued
+    # (``delivery_status``), not looked for here: nearly every delivery would look in vain.
 
 
 def _fail(message: SmsMessage, error: SmsBackendError) -> MessageStatus:

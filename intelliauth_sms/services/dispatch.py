@@ -23,6 +23,7 @@ logger = logging.getLogger("intelliauth_sms.dispatch")
 
 DELIVER_SMS = "intelliauth_sms.deliver_sms"
 SEND_SECURITY_EMAIL = "intelliauth_sms.send_security_email"
+APPLY_EARLY_DELIVERY_REPORT = "intelliauth_sms.apply_early_delivery_report"
 
 #: What publishing a task raises when the broker cannot be reached.
 BROKER_ERRORS = (OperationalError, ConnectionError, TimeoutError)
@@ -31,12 +32,16 @@ BROKER_ERRORS = (OperationalError, ConnectionError, TimeoutError)
 PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 
 
-def publish(name: str, *args: Any) -> bool:
-    """Publish task ``name``; ``False`` (logged) when the broker cannot be reached.
+def publish(name: str, *args: Any, countdown: int | None = None) -> bool:
+    """Publish task ``name`` (to run ``countdown`` seconds from now, if given); ``False``
+    (logged) when the broker cannot be reached.
 
-    Run eagerly (tests, the demo) there is no broker, and a task's own errors propagate.
+    Run eagerly (tests, the demo) there is no broker, a task runs at once whatever its
+    countdown, and its own errors propagate.
     """
     options: dict[str, Any] = {"retry": True, "retry_policy": PUBLISH_RETRY_POLICY}
+    if countdown is not None:
+        options["countdown"] = countdown
     if app_settings.CELERY_QUEUE:
         options["queue"] = app_settings.CELERY_QUEUE
     app: Any = current_app
@@ -68,6 +73,12 @@ def deliver_sms(message_id: str, sealed_code: str, language: str = "") -> bool:
     ``False`` when the broker cannot be reached: the message stays ``queued``.
     """
     return publish(DELIVER_SMS, message_id, sealed_code, language)
+
+
+def early_delivery_report(provider_message_id: str, countdown: int) -> bool:
+    """Queue a try, ``countdown`` seconds from now, at a delivery report that arrived before
+    its message's provider id was saved (``delivery_status.apply_early_report``)."""
+    return publish(APPLY_EARLY_DELIVERY_REPORT, provider_message_id, countdown=countdown)
 
 
 def security_email(

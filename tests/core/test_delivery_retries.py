@@ -29,7 +29,13 @@ from intelliauth_sms.services.delivery import (
     deliver,
     retry_delay,
 )
-from intelliauth_sms.services.delivery_status import record_delivery_report
+from intelliauth_sms.services.delivery_status import (
+    EARLY_REPORT_FIRST_DELAY,
+    EARLY_REPORT_RETRY_DELAYS,
+    EARLY_REPORT_SECONDS,
+    apply_early_report,
+    record_delivery_report,
+)
 from tests.conftest import last_code
 from tests.core.conftest import Sent, SmsDriver
 
@@ -304,17 +310,74 @@ def test_the_sweep_task_is_registered_for_beat(
 # --- delivery reports before the provider id is saved ---------------------------------------
 
 
-def test_a_report_that_outruns_the_send_is_applied_once_the_id_is_saved(
-    sms: SmsDriver, caller: Any, scripted: Any, held: list[Any]
+@pytest.fixture
+def early_tasks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Early-report tasks published but not run: ``(provider id, countdown)``."""
+    calls: list[tuple[str, int]] = []
+    monkeypatch.setattr(dispatch, "early_delivery_report", lambda *args: calls.append(args) or True)
+    return calls
+
+
+def test_a_report_that_outruns_the_send_is_kept_and_applied_by_its_task_once_the_id_is_saved(
+    sms: SmsDriver,
+    caller: Any,
+    scripted: Any,
+    held: list[Any],
+    early_tasks: list[tuple[str, int]],
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     sent = queued_message(sms, caller, held)
     scripted.script = ["SM-early"]
 
-    assert not record_delivery_report("SM-early", MessageStatus.DELIVERED, provider="twilio")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert not record_delivery_report("SM-early", MessageStatus.DELIVERED, provider="twilio")
+    assert early_tasks == [("SM-early", EARLY_REPORT_FIRST_DELAY)]
     deliver(*held[0][:2])
+    # The send path does not look for it: the task does.
+    assert sent.message.status == MessageStatus.SENT
 
+    assert tasks.apply_early_delivery_report.apply(args=["SM-early"]).get() is None
     assert sent.message.status == MessageStatus.DELIVERED
     assert AuditEvent.objects.filter(event_type=EventType.SMS_DELIVERED).count() == 1
+    # Applied once: a second run of the task finds nothing kept.
+    assert apply_early_report("SM-early") is False
+    assert AuditEvent.objects.filter(event_type=EventType.SMS_DELIVERED).count() == 1
+
+
+def test_the_early_report_task_tries_again_while_the_id_is_unknown_then_drops_it(
+    early_tasks: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record_delivery_report("SM-nobody", MessageStatus.DELIVERED, provider="twilio")
+    countdowns: list[int] = []
+    monkeypatch.setattr(
+        tasks.apply_early_delivery_report,
+        "retry",
+        lambda countdown, throw: countdowns.append(countdown),
+    )
+
+    for retries in range(len(EARLY_REPORT_RETRY_DELAYS) + 1):
+        tasks.apply_early_delivery_report.apply(args=["SM-nobody"], retries=retries)
+
+    assert countdowns == list(EARLY_REPORT_RETRY_DELAYS)
+    assert sum(EARLY_REPORT_RETRY_DELAYS) + EARLY_REPORT_FIRST_DELAY < EARLY_REPORT_SECONDS
+    assert not SmsMessage.objects.filter(provider_message_id="SM-nobody").exists()
+
+
+def test_the_early_report_task_is_published_with_its_delay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    published: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    # Published, as on a site with a broker (the tests otherwise run tasks eagerly).
+    monkeypatch.setitem(current_app.conf, "task_always_eager", False)
+    monkeypatch.setattr(
+        tasks.apply_early_delivery_report,
+        "apply_async",
+        lambda args, **options: published.append((tuple(args), options)),
+    )
+
+    assert dispatch.early_delivery_report("SM-1", 5)
+
+    assert published[0][0] == ("SM-1",) and published[0][1]["countdown"] == 5
 
 
 # --- the worker's cost ----------------------------------------------------------------------
