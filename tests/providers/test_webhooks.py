@@ -209,6 +209,22 @@ def test_an_unknown_message_is_acknowledged_and_changes_nothing(
     assert status_of(sent)[0] == MessageStatus.SENT and reports() == []
 
 
+def test_an_unknown_message_s_report_is_tried_by_its_task_and_dropped(
+    providers: Any,
+    sent: SmsMessage,
+    django_capture_on_commit_callbacks: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("INFO", logger="intelliauth_sms.tasks")
+    # Run eagerly, the task and each of its retries run at once and find no such message.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert twilio_callback("delivered", MessageSid="SM-unknown").status_code == 204
+
+    assert len(callbacks) == 1
+    assert "Delivery report for SM-unknown dropped" in caplog.text
+    assert status_of(sent)[0] == MessageStatus.SENT and reports() == []
+
+
 def test_the_request_flood_guard_does_not_drop_receipts(providers: Any, sent: SmsMessage) -> None:
     providers.INTELLIAUTH_SMS["REQUEST_RATE"] = "1/m"
 
