@@ -27,8 +27,8 @@ DATABASES = {
 CELERY_DB_REUSE_MAX = 1000
 DATABASES["default"]["CONN_MAX_AGE"] = 600
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# The shared cache a production site must have (check E003): a delivery reads it once, for a
-# delivery report that outran the send.
+# The shared cache a production site must have (check E003); a delivery does not read it, but
+# the worker's process runs with it as a site's would.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -6,7 +6,8 @@ cost every send's inserts and every delivery's outcome.
 
 Only the indexes go. ``AlterField`` would also drop and re-add each foreign-key constraint,
 which on PostgreSQL re-checks every row of the table under a lock; the constraints stay
-as they are, so the database work is limited to the ``DROP INDEX`` statements.
+as they are, so the database work is limited to the ``DROP INDEX`` statements. MySQL keeps
+its own index for each foreign key (Django never made one there), so nothing happens there.
 """
 
 import django.db.models.deletion
@@ -23,26 +24,32 @@ def _index_name(schema_editor, model, field_name):
     return schema_editor._create_index_name(model._meta.db_table, [field.column])
 
 
+def _exists(schema_editor, model, name):
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    return name in constraints and constraints[name]["index"]
+
+
 def drop_indexes(apps, schema_editor):
+    if schema_editor.connection.vendor == "mysql":
+        return
     for model_name, field_name in COVERED:
         model = apps.get_model("intelliauth_sms", model_name)
         name = _index_name(schema_editor, model, field_name)
-        existing = schema_editor.connection.introspection.get_constraints(
-            schema_editor.connection.cursor(), model._meta.db_table
-        )
-        if name in existing and existing[name]["index"]:
+        if _exists(schema_editor, model, name):
             schema_editor.execute(schema_editor._delete_index_sql(model, name))
 
 
 def create_indexes(apps, schema_editor):
+    if schema_editor.connection.vendor == "mysql":
+        return
     for model_name, field_name in COVERED:
         model = apps.get_model("intelliauth_sms", model_name)
-        field = model._meta.get_field(field_name)
-        schema_editor.execute(
-            schema_editor._create_index_sql(
-                model, fields=[field], name=_index_name(schema_editor, model, field_name)
-            )
-        )
+        name = _index_name(schema_editor, model, field_name)
+        if not _exists(schema_editor, model, name):
+            field = model._meta.get_field(field_name)
+            schema_editor.execute(schema_editor._create_index_sql(model, fields=[field], name=name))
 
 
 class Migration(migrations.Migration):

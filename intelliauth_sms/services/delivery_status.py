@@ -59,17 +59,22 @@ def record_delivery_report(
 
     Returns whether anything changed. A final report (delivered, undelivered, failed)
     records an audit event with the provider's error code in its detail. A report for an
-    id no message holds yet is kept, and tried again later by a task
-    (``apply_early_report``).
+    id no message holds yet is kept, and tried again later by the task
+    ``apply_early_delivery_report`` (through ``apply_early_report``).
     """
     if not provider_message_id:
         return False
     changed = _apply(provider_message_id, status, provider_error, provider)
     if changed is not None:
         return changed
-    # Not saved yet (or not ours).
-    _report_cache().set(
-        _early_key(provider_message_id),
+    # Not saved yet (or not ours). Of two early reports, the one further along is kept: a
+    # late ``sent`` must not replace a ``delivered`` that came before it.
+    cache, key = _report_cache(), _early_key(provider_message_id)
+    kept = cache.get(key)
+    if isinstance(kept, dict) and _PROGRESS[MessageStatus(kept["status"])] >= _PROGRESS[status]:
+        return False
+    cache.set(
+        key,
         {"status": status.value, "provider_error": provider_error, "provider": provider},
         EARLY_REPORT_SECONDS,
     )

@@ -345,7 +345,7 @@ def test_a_report_that_outruns_the_send_is_kept_and_applied_by_its_task_once_the
 
 
 def test_the_early_report_task_tries_again_while_the_id_is_unknown_then_drops_it(
-    early_tasks: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     record_delivery_report("SM-nobody", MessageStatus.DELIVERED, provider="twilio")
     countdowns: list[int] = []
@@ -360,7 +360,20 @@ def test_the_early_report_task_tries_again_while_the_id_is_unknown_then_drops_it
 
     assert countdowns == list(EARLY_REPORT_RETRY_DELAYS)
     assert sum(EARLY_REPORT_RETRY_DELAYS) + EARLY_REPORT_FIRST_DELAY < EARLY_REPORT_SECONDS
-    assert not SmsMessage.objects.filter(provider_message_id="SM-nobody").exists()
+    assert apply_early_report("SM-nobody") is None  # still kept, still unknown
+
+
+def test_of_two_early_reports_the_one_further_along_is_kept(
+    sms: SmsDriver, caller: Any, scripted: Any, held: list[Any], early_tasks: list[Any]
+) -> None:
+    sent = queued_message(sms, caller, held)
+    scripted.script = ["SM-early"]
+    record_delivery_report("SM-early", MessageStatus.DELIVERED, provider="twilio")
+    record_delivery_report("SM-early", MessageStatus.SENT, provider="twilio")  # out of order
+    deliver(*held[0][:2])
+
+    assert apply_early_report("SM-early") is True
+    assert sent.message.status == MessageStatus.DELIVERED
 
 
 def test_the_early_report_task_is_published_with_its_delay(
