@@ -32,6 +32,25 @@ def _language(language: str | None) -> Any:
     return translation.override(language) if language else nullcontext()
 
 
+#: What ``_retry_later`` returns when the broker could not take the retry (a retried task
+#: run eagerly may itself return ``None``).
+NOT_RETRIED: Any = object()
+
+
+def _retry_later(task: Any, countdown: int, what: str) -> Any:
+    """Run ``task`` again in ``countdown`` seconds; ``NOT_RETRIED`` (logged) if the broker
+    cannot take the retry.
+
+    ``throw=False``: a worker publishes the retry and ends this run; run eagerly (the demo,
+    tests) the returned retry is applied at once.
+    """
+    try:
+        return task.retry(countdown=countdown, throw=False)
+    except (*dispatch.BROKER_ERRORS, Reject) as exc:
+        logger.warning("%s: retry not queued, broker unreachable: %s", what, exc)
+    return NOT_RETRIED
+
+
 @shared_task(
     bind=True,
     name=dispatch.DELIVER_SMS,
@@ -47,13 +66,10 @@ def deliver_sms(self: Any, message_id: str, sealed_code: str, language: str = ""
     with _language(language):
         outcome = delivery.deliver(message_id, sealed_code)
     if outcome.retry_in is not None:
-        try:
-            # ``throw=False``: a worker publishes the retry and ends this run; run eagerly
-            # (the demo, tests) the returned retry is applied at once.
-            return self.retry(countdown=outcome.retry_in, throw=False)
-        except (*dispatch.BROKER_ERRORS, Reject) as exc:
-            # The message is queued with its due time: the sweep will send it.
-            logger.warning("SMS %s: retry not queued, broker unreachable: %s", message_id, exc)
+        retry = _retry_later(self, outcome.retry_in, f"SMS {message_id}")
+        if retry is not NOT_RETRIED:
+            return retry
+        # The broker is down: the message is queued with its due time, the sweep sends it.
     return None if outcome.status is None else str(outcome.status)
 
 
@@ -125,12 +141,12 @@ def apply_early_delivery_report(self: Any, provider_message_id: str) -> Any:
     if retries >= len(delivery_status.EARLY_REPORT_RETRY_DELAYS):
         logger.info("Delivery report for %s dropped: no message has that id", provider_message_id)
         return None
-    try:
-        # ``throw=False``, as for deliveries: run eagerly, the retry is applied at once.
-        return self.retry(countdown=delivery_status.EARLY_REPORT_RETRY_DELAYS[retries], throw=False)
-    except (*dispatch.BROKER_ERRORS, Reject) as exc:
-        logger.warning("Delivery report for %s not retried: %s", provider_message_id, exc)
-    return None
+    retry = _retry_later(
+        self,
+        delivery_status.EARLY_REPORT_RETRY_DELAYS[retries],
+        f"Delivery report for {provider_message_id}",
+    )
+    return None if retry is NOT_RETRIED else retry
 
 
 @shared_task(name="intelliauth_sms.sweep_queued", ignore_result=True)
