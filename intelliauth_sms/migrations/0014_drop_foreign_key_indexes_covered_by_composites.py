@@ -14,8 +14,12 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-#: (model, field): the foreign keys whose own index goes.
-COVERED = [("smscode", "user"), ("smsmessage", "tenant"), ("smsmessage", "user")]
+#: (model, field, target, related name): the foreign keys whose own index goes.
+COVERED = [
+    ("smscode", "user", settings.AUTH_USER_MODEL, "sms_codes"),
+    ("smsmessage", "tenant", "intelliauth_sms.tenant", "sms_messages"),
+    ("smsmessage", "user", settings.AUTH_USER_MODEL, "sms_messages"),
+]
 
 
 def _index_name(schema_editor, model, field_name):
@@ -34,7 +38,7 @@ def _exists(schema_editor, model, name):
 def drop_indexes(apps, schema_editor):
     if schema_editor.connection.vendor == "mysql":
         return
-    for model_name, field_name in COVERED:
+    for model_name, field_name, _target, _related_name in COVERED:
         model = apps.get_model("intelliauth_sms", model_name)
         name = _index_name(schema_editor, model, field_name)
         if _exists(schema_editor, model, name):
@@ -44,7 +48,7 @@ def drop_indexes(apps, schema_editor):
 def create_indexes(apps, schema_editor):
     if schema_editor.connection.vendor == "mysql":
         return
-    for model_name, field_name in COVERED:
+    for model_name, field_name, _target, _related_name in COVERED:
         model = apps.get_model("intelliauth_sms", model_name)
         name = _index_name(schema_editor, model, field_name)
         if not _exists(schema_editor, model, name):
@@ -63,35 +67,16 @@ class Migration(migrations.Migration):
             database_operations=[migrations.RunPython(drop_indexes, create_indexes)],
             state_operations=[
                 migrations.AlterField(
-                    model_name="smscode",
-                    name="user",
+                    model_name=model_name,
+                    name=field_name,
                     field=models.ForeignKey(
                         db_index=False,
                         on_delete=django.db.models.deletion.CASCADE,
-                        related_name="sms_codes",
-                        to=settings.AUTH_USER_MODEL,
+                        related_name=related_name,
+                        to=target,
                     ),
-                ),
-                migrations.AlterField(
-                    model_name="smsmessage",
-                    name="tenant",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="sms_messages",
-                        to="intelliauth_sms.tenant",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="smsmessage",
-                    name="user",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="sms_messages",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                )
+                for model_name, field_name, target, related_name in COVERED
             ],
         ),
     ]
